@@ -1,0 +1,8 @@
+/*
+ * The frameflow subcommands. Each takes the arguments after the command name
+ * (argv[0] is the command name) and returns the process exit status.
+ */
+#ifndef FRAMEFLOW_CLI_COMMANDS_H
+#define FRAMEFLOW_CLI_COMMANDS_H
+
+#endif

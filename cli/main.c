@@ -1,0 +1,78 @@
+/*
+ * frameflow: generate protein backbone frames with an SE(3) score-matching
+ * diffusion model. This file dispatches to the subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "frameflow/version.h"
+
+#include "commands.h"
+#include "util.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {NULL, NULL, NULL}
+};
+
+static void
+print_help(void)
+{
+    printf("frameflow %s: learn and generate protein backbone frames\n\n",
+           ff_version());
+    printf("Usage: frameflow COMMAND [OPTIONS] [ARGUMENTS]\n\n");
+    printf("Commands:\n");
+    for (const command *c = commands; c->name != NULL; c++) {
+        printf("  %-8s  %s\n", c->name, c->summary);
+    }
+    printf("\nOptions:\n");
+    printf("  -h, --help     show this help and exit\n");
+    printf("  -V, --version  show the version, the gemmi version and the "
+           "OpenMP threads\n");
+    printf("\nRun 'frameflow COMMAND --help' for the options of a command.\n");
+}
+
+static void
+print_version(void)
+{
+    printf("frameflow %s\n", ff_version());
+#ifdef _OPENMP
+    printf("OpenMP: on, %d threads available\n", omp_get_max_threads());
+#else
+    printf("OpenMP: off\n");
+#endif
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        return cli_usage_error(NULL, "missing command");
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0
+        || strcmp(name, "help") == 0) {
+        print_help();
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+        print_version();
+        return CLI_EXIT_OK;
+    }
+    for (const command *c = commands; c->name != NULL; c++) {
+        if (strcmp(c->name, name) == 0) {
+            cli_run_begin(argc, argv);
+            return c->run(argc - 1, argv + 1);
+        }
+    }
+    return cli_usage_error(NULL, "unknown command '%s'", name);
+}

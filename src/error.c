@@ -1,0 +1,82 @@
+#include "frameflow/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+
+void
+ff_error_clear(ff_error *err)
+{
+    if (err != NULL) {
+        err->code = FF_STATUS_OK;
+        err->message[0] = '\0';
+    }
+}
+
+const char *
+ff_status_name(int code)
+{
+    switch (code) {
+    case FF_STATUS_OK:
+        return "success";
+    case FF_STATUS_ERR_IO:
+        return "I/O error";
+    case FF_STATUS_ERR_FORMAT:
+        return "malformed input";
+    case FF_STATUS_ERR_INVALID:
+        return "invalid argument";
+    case FF_STATUS_ERR_NOMEM:
+        return "out of memory";
+    case FF_STATUS_ERR_EMPTY:
+        return "empty input";
+    case FF_STATUS_ERR_NUMERIC:
+        return "invalid number";
+    case FF_STATUS_ERR_VERSION:
+        return "unsupported format version";
+    case FF_STATUS_ERR_CHECKSUM:
+        return "checksum mismatch";
+    case FF_STATUS_ERR_INTERRUPTED:
+        return "interrupted";
+    case FF_STATUS_ERR_INTERNAL:
+        return "internal error";
+    default:
+        return "unknown error";
+    }
+}
+
+int
+ff_error_set(ff_error *err, int code, const char *fmt, ...)
+{
+    if (err != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+int
+ff_error_set_errno(ff_error *err, int errnum, const char *fmt, ...)
+{
+    if (err != NULL) {
+        char reason[256];
+        // strerror_r is POSIX; the XSI variant returns an int.
+        if (strerror_r(errnum, reason, sizeof reason) != 0) {
+            snprintf(reason, sizeof reason, "error %d", errnum);
+        }
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof err->message) {
+            snprintf(err->message + n, sizeof err->message - (size_t)n,
+                     ": %s", reason);
+        }
+        err->code = FF_STATUS_ERR_IO;
+    }
+    return FF_STATUS_ERR_IO;
+}

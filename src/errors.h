@@ -1,0 +1,31 @@
+/*
+ * Internal helpers that fill an ff_error record. Messages follow the pattern
+ * "FILE:LINE: what is wrong; what to do" (or "FILE: ..." without a line), and
+ * the program prefixes them with its own name.
+ */
+#ifndef FRAMEFLOW_ERRORS_H
+#define FRAMEFLOW_ERRORS_H
+
+#include "frameflow/error.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define FF_PRINTF(fmt, args)
+#endif
+
+/*
+ * Fill err (when not NULL) with code and a formatted message, and return
+ * code, so that a failure reads "return ff_error_set(err, ...)".
+ */
+int ff_error_set(ff_error *err, int code, const char *fmt, ...)
+    FF_PRINTF(3, 4);
+
+/*
+ * Like ff_error_set with FF_STATUS_ERR_IO, appending ": " and
+ * strerror(errnum). Pass errno as saved right after the failing call.
+ */
+int ff_error_set_errno(ff_error *err, int errnum, const char *fmt, ...)
+    FF_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * Output files that appear whole or not at all.
+ *
+ * ff_outfile_open creates a temporary file beside the destination (same
+ * folder, so the final rename stays on one file system); writes go there,
+ * optionally through gzip, and ff_outfile_commit flushes, syncs, closes and
+ * renames it into place. Any failure, or ff_outfile_abort, removes the
+ * temporary file, so an interrupted or failed writer never leaves a partial
+ * file under the destination name.
+ *
+ * Write errors are sticky: the first failure is kept and reported by
+ * ff_outfile_commit, so writers may check only the commit. An ff_outfile
+ * belongs to one thread.
+ */
+#ifndef FRAMEFLOW_OUTFILE_H
+#define FRAMEFLOW_OUTFILE_H
+
+#include <stddef.h>
+
+#include "frameflow/error.h"
+#include "errors.h"
+
+typedef struct ff_outfile ff_outfile;
+
+/* Compression choices for ff_outfile_open. */
+enum ff_outfile_mode {
+    FF_OUTFILE_PLAIN = 0,
+    FF_OUTFILE_GZIP = 1,
+    FF_OUTFILE_BY_NAME = 2  /* gzip when the path ends in ".gz" */
+};
+
+/*
+ * Start writing path. Return a handle, or NULL with err filled when the
+ * folder is missing or not writable. The destination is not touched until
+ * ff_outfile_commit.
+ */
+ff_outfile *ff_outfile_open(const char *path, int mode, ff_error *err);
+
+/* Append n bytes. Return 0 or a negative status (also kept for commit). */
+int ff_outfile_write(ff_outfile *out, const void *data, size_t n);
+
+/* Append formatted text. Return 0 or a negative status. */
+int ff_outfile_printf(ff_outfile *out, const char *fmt, ...) FF_PRINTF(2, 3);
+
+/* Return whether a write has already failed. */
+int ff_outfile_failed(const ff_outfile *out);
+
+/*
+ * Finish: flush, fsync, close and rename into place, then free the handle.
+ * Return 0, or a negative status with err filled; on failure the temporary
+ * file is removed and the destination is left as it was.
+ */
+int ff_outfile_commit(ff_outfile *out, ff_error *err);
+
+/* Discard everything written and free the handle; NULL is allowed. */
+void ff_outfile_abort(ff_outfile *out);
+
+#endif
