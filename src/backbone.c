@@ -1,0 +1,439 @@
+#include "frameflow/backbone.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "frameflow/so3.h"
+#include "frameflow/version.h"
+#include "errors.h"
+#include "outfile.h"
+
+/* PDB limits: residue numbers have 4 columns, atom serials 5, chain IDs
+ * one character. */
+#define PDB_MAX_RESSEQ 9999
+#define PDB_MAX_SERIAL 99999
+
+/* Chain IDs in the order they are used. */
+static const char pdb_chain_ids[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+static const char *const atom_names[3] = {" N  ", " CA ", " C  "};
+static const char atom_elements[3] = {'N', 'C', 'C'};
+
+void
+ff_backbone_atoms(double atoms[9], const ff_pose *pose)
+{
+    const double ideal[3][3] = {
+        {FF_BACKBONE_N_X, 0.0, 0.0},
+        {0.0, 0.0, 0.0},
+        {FF_BACKBONE_C_X, FF_BACKBONE_C_Y, 0.0},
+    };
+
+    for (int a = 0; a < 3; a++) {
+        ff_se3_act(&atoms[3 * a], pose, ideal[a]);
+    }
+}
+
+/* Serial numbers that n frames take: three atoms each and a TER record
+ * per chain of up to 9999 residues. */
+static size_t
+pdb_serials_needed(size_t n)
+{
+    return 3 * n + (n + PDB_MAX_RESSEQ - 1) / PDB_MAX_RESSEQ;
+}
+
+size_t
+ff_backbone_pdb_capacity(void)
+{
+    size_t n = PDB_MAX_SERIAL / 3;
+
+    while (pdb_serials_needed(n) > PDB_MAX_SERIAL) {
+        n--;
+    }
+    // The chain IDs allow 62 * 9999 residues, so in practice the serial
+    // numbers are the limit.
+    size_t by_chains = (sizeof pdb_chain_ids - 1) * PDB_MAX_RESSEQ;
+    return n < by_chains ? n : by_chains;
+}
+
+/* Copy text into buf (size bytes), replacing characters outside printable
+ * ASCII by '?', so a file name cannot break a record. */
+static void
+printable_copy(char *buf, size_t size, const char *text)
+{
+    size_t i = 0;
+
+    for (; text[i] != '\0' && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    buf[i] = '\0';
+}
+
+static const char *
+title_or_default(const ff_backbone_info *info)
+{
+    if (info != NULL && info->title != NULL) {
+        return info->title;
+    }
+    return "frameflow frames";
+}
+
+/*
+ * Check that every atom of n frames has finite coordinates, and when
+ * pdb_columns is set that each fits "%8.3f". Return 0 or a negative
+ * status naming the first offending frame.
+ */
+static int
+check_coordinates(const char *path, const ff_pose *poses, size_t n,
+                  int pdb_columns, ff_error *err)
+{
+    for (size_t j = 0; j < n; j++) {
+        double atoms[9];
+        ff_backbone_atoms(atoms, &poses[j]);
+        for (int k = 0; k < 9; k++) {
+            if (!isfinite(atoms[k])) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "%s: frame %zu has a non-finite "
+                                    "coordinate; nothing was written",
+                                    path, j + 1);
+            }
+            char text[64];
+            int len = snprintf(text, sizeof text, "%8.3f", atoms[k]);
+            if (pdb_columns && len != 8) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "%s: frame %zu has the coordinate %.3f, "
+                                    "which does not fit the PDB columns "
+                                    "(-999.999 to 9999.999); write mmCIF or "
+                                    "a frames file instead",
+                                    path, j + 1, atoms[k]);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Write text as REMARK 99 lines of at most 80 columns, breaking at the
+ * last space that fits, or inside a word longer than a line. */
+static void
+pdb_write_remark(ff_outfile *out, const char *text)
+{
+    char clean[4096];
+    const size_t width = 80 - 11;
+
+    printable_copy(clean, sizeof clean, text);
+    const char *rest = clean;
+    do {
+        size_t len = strlen(rest);
+        size_t take = len;
+        if (len > width) {
+            take = width;
+            while (take > 0 && rest[take] != ' ') {
+                take--;
+            }
+            if (take == 0) {
+                take = width;
+            }
+        }
+        ff_outfile_printf(out, "REMARK  99 %-*.*s\n", (int)width, (int)take,
+                          rest);
+        rest += take;
+        while (*rest == ' ') {
+            rest++;
+        }
+    } while (*rest != '\0');
+}
+
+static void
+pdb_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
+{
+    char title[80];
+
+    printable_copy(title, sizeof title, title_or_default(info));
+    ff_outfile_printf(out, "HEADER    %-70s\n", "FRAMEFLOW PSEUDO-BACKBONE");
+    ff_outfile_printf(out, "TITLE     %-70.70s\n", title);
+
+    char line[128];
+    snprintf(line, sizeof line,
+             "written by frameflow %s: %zu frames, one GLY residue each "
+             "(N, CA, C at ideal positions in the frame)",
+             FF_VERSION_STRING, n);
+    pdb_write_remark(out, line);
+    for (size_t i = 0; info != NULL && i < info->remark_count; i++) {
+        pdb_write_remark(out, info->remarks[i]);
+    }
+}
+
+static void
+pdb_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n)
+{
+    size_t serial = 1;
+
+    for (size_t j = 0; j < n; j++) {
+        char chain = pdb_chain_ids[j / PDB_MAX_RESSEQ];
+        int resseq = (int)(j % PDB_MAX_RESSEQ) + 1;
+        double atoms[9];
+
+        ff_backbone_atoms(atoms, &poses[j]);
+        for (int a = 0; a < 3; a++) {
+            ff_outfile_printf(out,
+                              "ATOM  %5zu %4s GLY %c%4d    %8.3f%8.3f%8.3f"
+                              "  1.00  0.00          %2c  \n",
+                              serial++, atom_names[a], chain, resseq,
+                              atoms[3 * a], atoms[3 * a + 1],
+                              atoms[3 * a + 2], atom_elements[a]);
+        }
+        if (resseq == PDB_MAX_RESSEQ || j + 1 == n) {
+            ff_outfile_printf(out, "TER   %5zu      GLY %c%4d%54s\n",
+                              serial++, chain, resseq, "");
+        }
+    }
+}
+
+int
+ff_backbone_write_pdb(const char *path, const ff_pose *poses, size_t n,
+                      const ff_backbone_info *info, ff_error *err)
+{
+    if (n == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                            "%s: no frames to write", path);
+    }
+    size_t capacity = ff_backbone_pdb_capacity();
+    if (n > capacity) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "%s: %zu frames do not fit a PDB file (at most "
+                            "%zu, because atom serial numbers end at %d); "
+                            "write mmCIF or a frames file instead",
+                            path, n, capacity, PDB_MAX_SERIAL);
+    }
+    int rc = check_coordinates(path, poses, n, 1, err);
+    if (rc < 0) {
+        return rc;
+    }
+
+    ff_outfile *out = ff_outfile_open(path, FF_OUTFILE_BY_NAME, err);
+    if (out == NULL) {
+        return err != NULL ? err->code : FF_STATUS_ERR_IO;
+    }
+    pdb_write_header(out, info, n);
+    pdb_write_atoms(out, poses, n);
+    ff_outfile_printf(out, "%-80s\n", "END");
+    return ff_outfile_commit(out, err);
+}
+
+/* Write one comment line per remark; '#' lines need no quoting. */
+static void
+cif_write_comment(ff_outfile *out, const char *text)
+{
+    char clean[4096];
+
+    printable_copy(clean, sizeof clean, text);
+    ff_outfile_printf(out, "# %s\n", clean);
+}
+
+static void
+cif_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
+{
+    char title[1024];
+
+    printable_copy(title, sizeof title, title_or_default(info));
+    ff_outfile_printf(out, "data_frameflow\n");
+    ff_outfile_printf(out, "# written by frameflow %s: %zu frames, one GLY "
+                      "residue each (N, CA, C at ideal positions in the "
+                      "frame)\n", FF_VERSION_STRING, n);
+    for (size_t i = 0; info != NULL && i < info->remark_count; i++) {
+        cif_write_comment(out, info->remarks[i]);
+    }
+    ff_outfile_printf(out, "#\n_entry.id frameflow\n#\n");
+    // A text field (between lines that start with ';') needs no quoting,
+    // and printable_copy removed any newline that could end it early.
+    ff_outfile_printf(out, "_struct.title\n;%s\n;\n#\n", title);
+}
+
+static void
+cif_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n)
+{
+    static const char *const columns[] = {
+        "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id",
+        "label_comp_id", "label_asym_id", "label_entity_id", "label_seq_id",
+        "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z", "occupancy",
+        "B_iso_or_equiv", "auth_seq_id", "auth_asym_id",
+        "pdbx_PDB_model_num",
+    };
+    static const char *const plain_names[3] = {"N", "CA", "C"};
+
+    ff_outfile_printf(out, "loop_\n");
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
+        ff_outfile_printf(out, "_atom_site.%s\n", columns[c]);
+    }
+    size_t serial = 1;
+    for (size_t j = 0; j < n; j++) {
+        double atoms[9];
+        ff_backbone_atoms(atoms, &poses[j]);
+        for (int a = 0; a < 3; a++) {
+            ff_outfile_printf(out,
+                              "ATOM %zu %c %s . GLY A 1 %zu ? %.3f %.3f %.3f "
+                              "1 0 %zu A 1\n",
+                              serial++, atom_elements[a], plain_names[a],
+                              j + 1, atoms[3 * a], atoms[3 * a + 1],
+                              atoms[3 * a + 2], j + 1);
+        }
+    }
+    ff_outfile_printf(out, "#\n");
+}
+
+int
+ff_backbone_write_cif(const char *path, const ff_pose *poses, size_t n,
+                      const ff_backbone_info *info, ff_error *err)
+{
+    if (n == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                            "%s: no frames to write", path);
+    }
+    int rc = check_coordinates(path, poses, n, 0, err);
+    if (rc < 0) {
+        return rc;
+    }
+
+    ff_outfile *out = ff_outfile_open(path, FF_OUTFILE_BY_NAME, err);
+    if (out == NULL) {
+        return err != NULL ? err->code : FF_STATUS_ERR_IO;
+    }
+    cif_write_header(out, info, n);
+    cif_write_atoms(out, poses, n);
+    return ff_outfile_commit(out, err);
+}
+
+/* Write text as a Python string literal in double quotes. */
+static void
+python_write_string(ff_outfile *out, const char *text)
+{
+    ff_outfile_printf(out, "\"");
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') {
+            ff_outfile_printf(out, "\\%c", c);
+        } else if (c < 0x20 || c == 0x7f) {
+            ff_outfile_printf(out, "\\x%02x", c);
+        } else {
+            ff_outfile_printf(out, "%c", c);
+        }
+    }
+    ff_outfile_printf(out, "\"");
+}
+
+/* Write the three axis cylinders of one frame as CGO list items. */
+static void
+pymol_write_triad(ff_outfile *out, const ff_pose *pose, double length)
+{
+    static const char *const colours[3] = {"1, 0, 0", "0, 1, 0", "0, 0, 1"};
+    // Thicker than the 0.08 A sticks of the atoms, thin enough that the
+    // triads of residues 3.8 A apart stay apart.
+    const double radius = 0.1 * length;
+    const double *x = pose->x;
+
+    for (int c = 0; c < 3; c++) {
+        double tip[3];
+        for (int k = 0; k < 3; k++) {
+            tip[k] = x[k] + length * pose->R[3 * k + c];
+        }
+        ff_outfile_printf(out,
+                          "    CYLINDER, %.3f, %.3f, %.3f, %.3f, %.3f, %.3f, "
+                          "%.3f, %s, %s,\n",
+                          x[0], x[1], x[2], tip[0], tip[1], tip[2], radius,
+                          colours[c], colours[c]);
+    }
+}
+
+/* Copy object into buf as a PyMOL object name. */
+static void
+pymol_object_name(char *buf, size_t size, const char *object)
+{
+    size_t i = 0;
+
+    for (; object[i] != '\0' && i + 1 < size; i++) {
+        char c = object[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                 || (c >= '0' && c <= '9') || c == '_';
+        buf[i] = ok ? c : '_';
+    }
+    if (i == 0 && size > 1) {
+        buf[i++] = '_';
+    }
+    buf[i] = '\0';
+}
+
+static void
+pymol_write_loader(ff_outfile *out, const char *structure, const char *name)
+{
+    ff_outfile_printf(out,
+        "python\n"
+        "import os\n"
+        "from pymol import cmd\n"
+        "from pymol.cgo import CYLINDER\n"
+        "\n"
+        "# PyMOL keeps the running script's path in cmd._pymol.__script__;\n"
+        "# look for the structure beside the script, then in the working\n"
+        "# folder.\n"
+        "ff_structure = ");
+    python_write_string(out, structure);
+    ff_outfile_printf(out,
+        "\n"
+        "ff_script = getattr(cmd._pymol, \"__script__\", \"\") or \"\"\n"
+        "ff_path = os.path.join(os.path.dirname(ff_script), ff_structure)\n"
+        "if not os.path.exists(ff_path):\n"
+        "    ff_path = ff_structure\n"
+        "cmd.load(ff_path, \"%s\")\n"
+        "cmd.hide(\"everything\", \"%s\")\n"
+        "cmd.show(\"sticks\", \"%s\")\n"
+        "cmd.set(\"stick_radius\", 0.08, \"%s\")\n"
+        "cmd.color(\"grey70\", \"%s\")\n",
+        name, name, name, name, name);
+}
+
+int
+ff_backbone_write_pymol(const char *path, const char *structure,
+                        const char *object, const ff_pose *poses, size_t n,
+                        double axis_length, ff_error *err)
+{
+    if (n == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                            "%s: no frames to draw", path);
+    }
+    if (!(isfinite(axis_length) && axis_length > 0.0)) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "%s: invalid axis length %g; expected a number "
+                            "above 0", path, axis_length);
+    }
+    int rc = check_coordinates(path, poses, n, 0, err);
+    if (rc < 0) {
+        return rc;
+    }
+
+    char name[256];
+    char shown_path[1024];
+    pymol_object_name(name, sizeof name, object);
+    printable_copy(shown_path, sizeof shown_path, path);
+    ff_outfile *out = ff_outfile_open(path, FF_OUTFILE_PLAIN, err);
+    if (out == NULL) {
+        return err != NULL ? err->code : FF_STATUS_ERR_IO;
+    }
+    ff_outfile_printf(out,
+                      "# PyMOL script written by frameflow %s: loads the "
+                      "structure and draws each of\n"
+                      "# its %zu frames as axes (x red, y green, z blue, "
+                      "%.2f A long). Open it with\n"
+                      "# pymol %s\n",
+                      FF_VERSION_STRING, n, axis_length, shown_path);
+    pymol_write_loader(out, structure, name);
+    ff_outfile_printf(out, "ff_axes = [\n");
+    for (size_t j = 0; j < n; j++) {
+        pymol_write_triad(out, &poses[j], axis_length);
+    }
+    ff_outfile_printf(out, "]\n"
+                      "cmd.load_cgo(ff_axes, \"%s_axes\")\n"
+                      "cmd.zoom(\"%s\")\n"
+                      "python end\n", name, name);
+    return ff_outfile_commit(out, err);
+}
