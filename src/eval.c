@@ -96,7 +96,7 @@ ff_eval_nearest(double *dist, const ff_pose *query, size_t n_query,
     return 0;
 }
 
-/* Fill share[k] with the fraction of the n distances below tau[k], and
+/* Fill share[k] with the fraction of the n distances at most tau[k], and
  * return their mean. */
 static double
 summarise(double share[FF_EVAL_TAU_COUNT], const double *dist, size_t n,
