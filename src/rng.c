@@ -1,5 +1,6 @@
 #include "frameflow/rng.h"
 
+#include <assert.h>
 #include <math.h>
 
 #include "frameflow/so3.h"
@@ -69,12 +70,14 @@ ff_rng_u32(ff_rng *rng)
 double
 ff_rng_uniform(ff_rng *rng)
 {
-    uint64_t hi = ff_rng_u32(rng) >> 5;
+    uint64_t hi = ff_rng_u32(rng) >> 6;
     uint64_t lo = ff_rng_u32(rng) >> 6;
     uint64_t k = (hi << 26) | lo;
 
-    // k is uniform on [0, 2^53); the half offset keeps 0 and 1 out.
-    return ((double)k + 0.5) * (1.0 / 9007199254740992.0);
+    // k is uniform on [0, 2^52). Every (k + 0.5) / 2^52 is exact in double,
+    // so the results lie in [2^-53, 1 - 2^-53], symmetric about 1/2. With 53
+    // bits the top value k + 0.5 = 2^53 - 0.5 would round up to 1.
+    return ((double)k + 0.5) * (1.0 / 4503599627370496.0);
 }
 
 double
@@ -100,6 +103,7 @@ ff_rng_below(ff_rng *rng, uint32_t n)
 {
     // Reject the lowest 2^32 mod n values so every residue is equally
     // likely.
+    assert(n > 0);
     uint32_t threshold = (uint32_t)(-n) % n;
 
     for (;;) {

@@ -2,7 +2,15 @@
 
 #include <math.h>
 
+#include "errors.h"
 #include "frameflow/so3.h"
+
+/*
+ * Largest entry of R^T R - I accepted from a caller's matrix: 1e-6 admits
+ * rotations written with six or more decimals and rejects scaling and
+ * shear.
+ */
+#define RIGID_TOLERANCE 1e-6
 
 void
 ff_se3_identity(ff_pose *out)
@@ -80,26 +88,41 @@ ff_se3_to_matrix(double M[16], const ff_pose *a)
 }
 
 int
-ff_se3_from_matrix(ff_pose *out, const double M[16])
+ff_se3_from_matrix(ff_pose *out, const double M[16], ff_error *err)
 {
     ff_pose r;
 
+    for (int i = 0; i < 16; i++) {
+        if (!isfinite(M[i])) {
+            return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                "pose matrix entry at row %d, column %d is %g, not finite",
+                                i / 4 + 1, i % 4 + 1, M[i]);
+        }
+    }
     if (M[12] != 0.0 || M[13] != 0.0 || M[14] != 0.0 || M[15] != 1.0) {
-        return -1;
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "pose matrix last row is (%g, %g, %g, %g), not (0, 0, 0, 1)",
+                            M[12], M[13], M[14], M[15]);
     }
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 3; j++) {
             r.R[3 * i + j] = M[4 * i + j];
         }
         r.x[i] = M[4 * i + 3];
-        if (!isfinite(r.x[i])) {
-            return -1;
-        }
     }
-    // The orthonormality test rejects NaN entries as well.
-    if (!(ff_so3_orthonormality_error(r.R) <= 1e-6) || ff_so3_det(r.R) < 0.0) {
-        return -1;
+
+    double off = ff_so3_orthonormality_error(r.R);
+    if (off > RIGID_TOLERANCE) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "pose rotation block is not orthonormal (R^T R - I reaches %g)",
+                            off);
+    }
+    double det = ff_so3_det(r.R);
+    if (det < 0.0) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "pose rotation block has determinant %g, a reflection",
+                            det);
     }
     *out = r;
-    return 0;
+    return FF_STATUS_OK;
 }

@@ -50,6 +50,17 @@ test_random_axis(ff_rng *rng, double v[3])
     }
 }
 
+void
+test_assert_close(const double *got, const double *want, int n, double tol,
+                  const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(fabs(got[i] - want[i]) < tol,
+                      "%s: entry %d is %.17g, expected %.17g (tolerance %g)",
+                      what, i, got[i], want[i], tol);
+    }
+}
+
 double
 test_max_diff(const double *a, const double *b, int n)
 {

@@ -22,6 +22,13 @@ void test_random_vector(ff_rng *rng, double v[3]);
 /* Draw a unit vector uniformly on the sphere. */
 void test_random_axis(ff_rng *rng, double v[3]);
 
+/*
+ * Fail the test unless |got[i] - want[i]| < tol for every i < n. The message
+ * names the case (what), the entry and both values; a NaN always fails.
+ */
+void test_assert_close(const double *got, const double *want, int n,
+                       double tol, const char *what);
+
 /* Return the largest absolute entrywise difference of two n-vectors. */
 double test_max_diff(const double *a, const double *b, int n);
 

@@ -7,6 +7,11 @@
  * to separate purposes (weights, batches, noise, sampler), the step (a
  * training or sampler step) and the item (a sample in the batch).
  *
+ * ff_rng_init maps the seed to the 64-bit key and (item, step, stream) to
+ * counter words 1 to 3; counter word 0 counts 128-bit blocks from 0. One
+ * (seed, stream, step, item) sequence therefore holds 2^32 blocks (2^34
+ * 32-bit words) and then wraps around to its start.
+ *
  * An ff_rng is a small value owned by the caller; one generator must not be
  * used by two threads at once, but any number of generators may run in
  * parallel.
@@ -48,13 +53,22 @@ FF_API void ff_rng_init(ff_rng *rng, uint64_t seed, uint32_t stream,
 /* Return the next 32 random bits. */
 FF_API uint32_t ff_rng_u32(ff_rng *rng);
 
-/* Return a uniform double in the open interval (0, 1), with 53 random bits. */
+/*
+ * Return a uniform double in the open interval (0, 1): (k + 0.5) / 2^52 for
+ * 52 random bits k, so the values lie in [2^-53, 1 - 2^-53]. Uses two words.
+ */
 FF_API double ff_rng_uniform(ff_rng *rng);
 
-/* Return a standard normal deviate (Box-Muller on two uniforms). */
+/*
+ * Return a standard normal deviate (Box-Muller on two uniforms; every second
+ * call returns the stored partner of the previous pair).
+ */
 FF_API double ff_rng_normal(ff_rng *rng);
 
-/* Return a uniform integer in [0, n), without modulo bias; n > 0. */
+/*
+ * Return a uniform integer in [0, n), without modulo bias, by rejecting
+ * the lowest 2^32 mod n words. n must be positive (asserted).
+ */
 FF_API uint32_t ff_rng_below(ff_rng *rng, uint32_t n);
 
 /* Draw a rotation uniformly (Haar measure) from a normalised 4D Gaussian

@@ -4,12 +4,15 @@
  * Rotations follow the conventions of so3.h (row-major double[9]).
  * Translations carry whatever unit the caller uses: Angstrom for frames read
  * from structures, model units inside a trained model. Outputs come first
- * and may alias inputs. Every function is pure and safe from any thread.
+ * and may be the same object as an input. Every function keeps no state
+ * and is safe from any thread; ff_se3_from_matrix writes only its out and
+ * err arguments.
  */
 #ifndef FRAMEFLOW_SE3_H
 #define FRAMEFLOW_SE3_H
 
 #include <frameflow/common.h>
+#include <frameflow/error.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,11 +46,19 @@ FF_API double ff_se3_distance(const ff_pose *a, const ff_pose *b);
 FF_API void ff_se3_to_matrix(double M[16], const ff_pose *a);
 
 /*
- * Read a pose from a row-major 4x4 homogeneous matrix. Return 0, or -1 when
- * the last row is not (0, 0, 0, 1) or the rotation block is not a rotation
- * (any entry of R^T R - I above 1e-6, or det R < 0); out is then untouched.
+ * Read a pose from a row-major 4x4 homogeneous matrix. The rotation block is
+ * stored as given, not re-orthonormalised.
+ *
+ * Return FF_STATUS_OK, or on failure leave out untouched, fill err (may be
+ * NULL) and return
+ * - FF_STATUS_ERR_NUMERIC when an entry is NaN or infinite;
+ * - FF_STATUS_ERR_INVALID when the last row is not exactly (0, 0, 0, 1) or
+ *   the rotation block is not a rotation (an entry of R^T R - I above 1e-6,
+ *   or det R < 0).
  */
-FF_API int ff_se3_from_matrix(ff_pose *out, const double M[16]);
+FF_API FF_WARN_UNUSED int ff_se3_from_matrix(ff_pose *out,
+                                             const double M[16],
+                                             ff_error *err);
 
 #ifdef __cplusplus
 }
