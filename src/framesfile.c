@@ -1,0 +1,694 @@
+/*
+ * The frames file: writer and reader of the tab-separated format described
+ * in frameflow/frames.h.
+ */
+#include "frameflow/frames.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <zlib.h>
+
+#include "frameflow/so3.h"
+#include "errors.h"
+#include "outfile.h"
+
+#define COLUMN_COUNT 20
+
+static const char *const column_names[COLUMN_COUNT] = {
+    "source", "model", "chain", "seqnum", "icode", "resname", "kind",
+    "fraction", "tx", "ty", "tz", "R00", "R01", "R02", "R10", "R11", "R12",
+    "R20", "R21", "R22"
+};
+
+/* Columns before the 12 numbers of the pose. */
+#define LABEL_COLUMNS 8
+
+/* Largest accepted entry of R^T R - I. Frames written with 17 significant
+ * digits are off by about 1e-15, so 1e-6 leaves room for files that other
+ * tools wrote with fewer digits and still catches any matrix that is not a
+ * rotation. */
+#define ROTATION_TOLERANCE 1e-6
+
+/* Bytes of text collected before a write. */
+#define WRITE_BUFFER_SIZE (1 << 16)
+
+/* Maximum length of a line the reader accepts, in bytes. */
+#define LINE_MAX_BYTES (1 << 16)
+
+static const char *const kind_names[] = {"residue", "interpolated"};
+
+struct ff_framesfile {
+    ff_outfile *out;
+    char *path;
+    int failed;  /* set after a failed write, when only abort remains */
+};
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+
+static int
+has_separator(const char *s)
+{
+    return strpbrk(s, "\t\n\r") != NULL;
+}
+
+ff_framesfile *
+ff_framesfile_open(const char *path, ff_error *err)
+{
+    ff_framesfile *file = calloc(1, sizeof *file);
+
+    if (file == NULL || (file->path = strdup(path)) == NULL) {
+        free(file);
+        ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    file->out = ff_outfile_open(path, FF_OUTFILE_BY_NAME, err);
+    if (file->out == NULL) {
+        free(file->path);
+        free(file);
+        return NULL;
+    }
+
+    ff_outfile_printf(file->out, "%s %d\n", FF_FRAMESFILE_MAGIC,
+                      FF_FRAMESFILE_VERSION);
+    for (int c = 0; c < COLUMN_COUNT; c++) {
+        ff_outfile_printf(file->out, "%s%c", column_names[c],
+                          c + 1 < COLUMN_COUNT ? '\t' : '\n');
+    }
+    return file;
+}
+
+/* Check that every name that goes into a column can be written. */
+static int
+check_names(const ff_framesfile *file, const ff_frameset *set, ff_error *err)
+{
+    for (size_t i = 0; i < set->source_count; i++) {
+        if (set->sources[i][0] == '\0' || has_separator(set->sources[i])) {
+            return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                                "%s: source name '%s' is empty or holds a tab "
+                                "or line break, which a frames file cannot "
+                                "store; rename the file",
+                                file->path, set->sources[i]);
+        }
+    }
+    for (size_t i = 0; i < set->chain_count; i++) {
+        if (has_separator(set->chains[i])) {
+            return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                                "%s: chain name '%s' holds a tab or line "
+                                "break, which a frames file cannot store",
+                                file->path, set->chains[i]);
+        }
+    }
+    return 0;
+}
+
+/* Format frame i of set as one line into buf, as snprintf does: return the
+ * length the line needs, which may exceed size, or -1 on failure. */
+static int
+format_row(char *buf, size_t size, const ff_frameset *set, size_t i)
+{
+    const ff_frame_label *l = &set->labels[i];
+    const ff_pose *p = &set->poses[i];
+    char icode[2] = {l->icode, '\0'};
+
+    if (l->icode == ' ' || l->icode == '\0') {
+        icode[0] = '.';
+    }
+    return snprintf(buf, size,
+                    "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%.17g\t"
+                    "%.17g\t%.17g\t%.17g\t"
+                    "%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t"
+                    "%.17g\t%.17g\t%.17g\n",
+                    set->sources[l->source], (int)l->model,
+                    set->chains[l->chain], (int)l->seqnum, icode,
+                    l->resname, kind_names[l->kind], l->fraction,
+                    p->x[0], p->x[1], p->x[2],
+                    p->R[0], p->R[1], p->R[2], p->R[3], p->R[4], p->R[5],
+                    p->R[6], p->R[7], p->R[8]);
+}
+
+/* Write a row too long for the shared buffer through its own buffer. */
+static int
+write_long_row(ff_framesfile *file, const ff_frameset *set, size_t i,
+               size_t length)
+{
+    char *row = malloc(length + 1);
+
+    if (row == NULL) {
+        return -1;
+    }
+    format_row(row, length + 1, set, i);
+    ff_outfile_write(file->out, row, length);
+    free(row);
+    return 0;
+}
+
+int
+ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
+                    ff_error *err)
+{
+    if (file->failed) {
+        return ff_error_set(err, FF_STATUS_ERR_IO,
+                            "%s: an earlier write failed", file->path);
+    }
+    int status = check_names(file, set, err);
+    for (size_t i = 0; status == 0 && i < set->count; i++) {
+        const ff_frame_label *l = &set->labels[i];
+        if (has_separator(l->resname) || l->kind > FF_FRAME_KIND_INTERPOLATED) {
+            status = ff_error_set(err, FF_STATUS_ERR_INVALID,
+                                  "%s: frame %zu has residue name '%s' or "
+                                  "kind %d, which a frames file cannot store",
+                                  file->path, i + 1, l->resname, l->kind);
+        }
+    }
+    char *buffer = status == 0 ? malloc(WRITE_BUFFER_SIZE) : NULL;
+    if (status == 0 && buffer == NULL) {
+        status = ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                              file->path);
+    }
+
+    // Rows are collected in a buffer so that gzip gets few, large writes.
+    size_t used = 0;
+    for (size_t i = 0; status == 0 && i < set->count; i++) {
+        int n = format_row(buffer + used, WRITE_BUFFER_SIZE - used, set, i);
+        if (n >= 0 && (size_t)n >= WRITE_BUFFER_SIZE - used) {
+            ff_outfile_write(file->out, buffer, used);
+            used = 0;
+            n = format_row(buffer, WRITE_BUFFER_SIZE, set, i);
+            if (n >= 0 && (size_t)n >= WRITE_BUFFER_SIZE) {
+                n = write_long_row(file, set, i, (size_t)n) == 0 ? 0 : -1;
+            }
+        }
+        if (n < 0) {
+            status = ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                                  "%s: formatting frame %zu failed",
+                                  file->path, i + 1);
+        }
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (status == 0) {
+        ff_outfile_write(file->out, buffer, used);
+    }
+    free(buffer);
+
+    if (status == 0 && ff_outfile_failed(file->out)) {
+        // The outfile keeps the reason, and commit reports it.
+        status = ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
+                              file->path);
+    }
+    if (status != 0) {
+        file->failed = 1;
+    }
+    return status;
+}
+
+int
+ff_framesfile_commit(ff_framesfile *file, ff_error *err)
+{
+    if (file->failed) {
+        int status = ff_error_set(err, FF_STATUS_ERR_IO,
+                                  "%s: not written because an earlier write "
+                                  "failed", file->path);
+        ff_framesfile_abort(file);
+        return status;
+    }
+    int status = ff_outfile_commit(file->out, err);
+    free(file->path);
+    free(file);
+    return status;
+}
+
+void
+ff_framesfile_abort(ff_framesfile *file)
+{
+    if (file == NULL) {
+        return;
+    }
+    ff_outfile_abort(file->out);
+    free(file->path);
+    free(file);
+}
+
+int
+ff_frameset_write(const ff_frameset *set, const char *path, ff_error *err)
+{
+    ff_error local;
+    if (err == NULL) {
+        err = &local;
+    }
+    ff_framesfile *file = ff_framesfile_open(path, err);
+    if (file == NULL) {
+        return err->code;
+    }
+    int status = ff_framesfile_write(file, set, err);
+    if (status != 0) {
+        ff_framesfile_abort(file);
+        return status;
+    }
+    return ff_framesfile_commit(file, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                              */
+
+/* A gzip or plain file read one line at a time. */
+typedef struct line_reader {
+    const char *path;
+    gzFile gz;
+    char *buf;      /* LINE_MAX_BYTES + 1 bytes */
+    size_t start;   /* first unread byte */
+    size_t end;     /* one past the last byte read */
+    int eof;
+    long line;      /* number of the line last returned */
+} line_reader;
+
+static int
+reader_open(line_reader *r, const char *path, ff_error *err)
+{
+    struct stat st;
+
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (stat(path, &st) != 0) {
+        return ff_error_set_errno(err, errno, "%s: cannot open", path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return ff_error_set(err, FF_STATUS_ERR_IO,
+                            "%s: is a folder, not a frames file", path);
+    }
+    r->buf = malloc(LINE_MAX_BYTES + 1);
+    if (r->buf == NULL) {
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                            path);
+    }
+    // gzopen reads plain files unchanged, so gzip is found by content.
+    errno = 0;
+    r->gz = gzopen(path, "rb");
+    if (r->gz == NULL) {
+        int saved = errno;
+        free(r->buf);
+        r->buf = NULL;
+        if (saved != 0) {
+            return ff_error_set_errno(err, saved, "%s: cannot open", path);
+        }
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                            path);
+    }
+    gzbuffer(r->gz, 1 << 17);
+    return 0;
+}
+
+static void
+reader_close(line_reader *r)
+{
+    if (r->gz != NULL) {
+        gzclose(r->gz);
+    }
+    free(r->buf);
+}
+
+/* Read more bytes after the unread ones. Return 0 or a negative status. */
+static int
+reader_fill(line_reader *r, ff_error *err)
+{
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->start = 0;
+    }
+    int n = gzread(r->gz, r->buf + r->end,
+                   (unsigned)(LINE_MAX_BYTES - r->end));
+    int zerr = Z_OK;
+    const char *reason = gzerror(r->gz, &zerr);
+    if (n < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
+        if (zerr == Z_ERRNO) {
+            return ff_error_set_errno(err, errno, "%s: read failed", r->path);
+        }
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: corrupt or truncated gzip data (%s)",
+                            r->path, reason);
+    }
+    if (n == 0) {
+        r->eof = 1;
+    }
+    r->end += (size_t)n;
+    return 0;
+}
+
+/*
+ * Point *line at the next line, without its line break (and without a
+ * carriage return before it). Return 1 for a line, 0 at the end, or a
+ * negative status. The line stays valid until the next call.
+ */
+static int
+reader_next(line_reader *r, char **line, ff_error *err)
+{
+    for (;;) {
+        char *begin = r->buf + r->start;
+        char *nl = memchr(begin, '\n', r->end - r->start);
+        if (nl != NULL || (r->eof && r->end > r->start)) {
+            char *stop = nl != NULL ? nl : r->buf + r->end;
+            r->start = nl != NULL ? (size_t)(nl - r->buf) + 1 : r->end;
+            if (stop > begin && stop[-1] == '\r') {
+                stop--;
+            }
+            *stop = '\0';
+            r->line++;
+            *line = begin;
+            return 1;
+        }
+        if (r->eof) {
+            return 0;
+        }
+        if (r->start == 0 && r->end == LINE_MAX_BYTES) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s:%ld: line longer than %d bytes", r->path,
+                                r->line + 1, LINE_MAX_BYTES);
+        }
+        int status = reader_fill(r, err);
+        if (status != 0) {
+            return status;
+        }
+    }
+}
+
+/* Check the magic line. */
+static int
+check_magic(const line_reader *r, const char *line, ff_error *err)
+{
+    size_t n = strlen(FF_FRAMESFILE_MAGIC);
+
+    if (strncmp(line, FF_FRAMESFILE_MAGIC, n) != 0 || line[n] != ' ') {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:1: not a frameflow frames file: the first "
+                            "line should be '%s %d'",
+                            r->path, FF_FRAMESFILE_MAGIC,
+                            FF_FRAMESFILE_VERSION);
+    }
+    char *end = NULL;
+    errno = 0;
+    long version = strtol(line + n + 1, &end, 10);
+    if (end == line + n + 1 || *end != '\0' || errno != 0) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:1: invalid format version '%s'", r->path,
+                            line + n + 1);
+    }
+    if (version != FF_FRAMESFILE_VERSION) {
+        return ff_error_set(err, FF_STATUS_ERR_VERSION,
+                            "%s:1: frames file format version %ld is not "
+                            "supported; this frameflow reads version %d",
+                            r->path, version, FF_FRAMESFILE_VERSION);
+    }
+    return 0;
+}
+
+/* Check the line of column names. */
+static int
+check_header(const line_reader *r, const char *line, ff_error *err)
+{
+    const char *p = line;
+
+    for (int c = 0; c < COLUMN_COUNT; c++) {
+        size_t n = strlen(column_names[c]);
+        char next = c + 1 < COLUMN_COUNT ? '\t' : '\0';
+        if (strncmp(p, column_names[c], n) != 0 || p[n] != next) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s:%ld: expected the column names source, "
+                                "model, chain, seqnum, icode, resname, kind, "
+                                "fraction, tx, ty, tz, R00 ... R22 separated "
+                                "by tabs; column %d differs",
+                                r->path, r->line, c + 1);
+        }
+        p += n + 1;
+    }
+    return 0;
+}
+
+/* Split line at tabs into exactly COLUMN_COUNT fields. */
+static int
+split_fields(const line_reader *r, char *line, char **fields, ff_error *err)
+{
+    int count = 0;
+    char *p = line;
+
+    for (;;) {
+        if (count == COLUMN_COUNT) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s:%ld: more than %d tab-separated columns",
+                                r->path, r->line, COLUMN_COUNT);
+        }
+        fields[count++] = p;
+        char *tab = strchr(p, '\t');
+        if (tab == NULL) {
+            break;
+        }
+        *tab = '\0';
+        p = tab + 1;
+    }
+    if (count != COLUMN_COUNT) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%ld: expected %d tab-separated columns, "
+                            "found %d",
+                            r->path, r->line, COLUMN_COUNT, count);
+    }
+    return 0;
+}
+
+static int
+parse_int32(const line_reader *r, const char *text, int column, int32_t *out,
+            ff_error *err)
+{
+    char *end = NULL;
+
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || v < INT32_MIN
+        || v > INT32_MAX) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%ld: column %s: invalid integer '%s'",
+                            r->path, r->line, column_names[column], text);
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int
+parse_double(const line_reader *r, const char *text, int column, double *out,
+             ff_error *err)
+{
+    char *end = NULL;
+
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0') {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%ld: column %s: invalid number '%s'",
+                            r->path, r->line, column_names[column], text);
+    }
+    // strtod sets ERANGE for underflow too; only an infinite result is an
+    // error, and it is caught as non-finite.
+    if (!isfinite(v)) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "%s:%ld: column %s: non-finite number '%s'",
+                            r->path, r->line, column_names[column], text);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse the kind and fraction columns. */
+static int
+parse_kind(const line_reader *r, char **fields, int *kind, double *fraction,
+           ff_error *err)
+{
+    if (strcmp(fields[6], kind_names[FF_FRAME_KIND_RESIDUE]) == 0) {
+        *kind = FF_FRAME_KIND_RESIDUE;
+    } else if (strcmp(fields[6], kind_names[FF_FRAME_KIND_INTERPOLATED])
+               == 0) {
+        *kind = FF_FRAME_KIND_INTERPOLATED;
+    } else {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%ld: column kind: '%s' is neither 'residue' "
+                            "nor 'interpolated'",
+                            r->path, r->line, fields[6]);
+    }
+    int status = parse_double(r, fields[7], 7, fraction, err);
+    if (status != 0) {
+        return status;
+    }
+    int valid = *kind == FF_FRAME_KIND_RESIDUE
+                ? *fraction == 0.0
+                : *fraction > 0.0 && *fraction < 1.0;
+    if (!valid) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%ld: column fraction: %s is not valid for a "
+                            "frame of kind %s (0 for a residue, between 0 "
+                            "and 1 for an interpolated frame)",
+                            r->path, r->line, fields[7], fields[6]);
+    }
+    return 0;
+}
+
+/* Parse the 12 numbers of the pose and check the rotation. */
+static int
+parse_pose(const line_reader *r, char **fields, ff_pose *pose, ff_error *err)
+{
+    for (int k = 0; k < 3; k++) {
+        int status = parse_double(r, fields[LABEL_COLUMNS + k],
+                                  LABEL_COLUMNS + k, &pose->x[k], err);
+        if (status != 0) {
+            return status;
+        }
+    }
+    for (int k = 0; k < 9; k++) {
+        int status = parse_double(r, fields[LABEL_COLUMNS + 3 + k],
+                                  LABEL_COLUMNS + 3 + k, &pose->R[k], err);
+        if (status != 0) {
+            return status;
+        }
+    }
+    double orth = ff_so3_orthonormality_error(pose->R);
+    if (!(orth <= ROTATION_TOLERANCE)) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "%s:%ld: R00 ... R22 are not a rotation: an "
+                            "entry of R^T R - I is %.3g (at most %g allowed)",
+                            r->path, r->line, orth, ROTATION_TOLERANCE);
+    }
+    double det = ff_so3_det(pose->R);
+    if (!(det > 0.0)) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "%s:%ld: R00 ... R22 are not a rotation: the "
+                            "determinant is %.6g, a reflection",
+                            r->path, r->line, det);
+    }
+    return 0;
+}
+
+/* Parse one row and append it to set. */
+static int
+parse_row(const line_reader *r, char *line, ff_frameset *set, ff_error *err)
+{
+    char *fields[COLUMN_COUNT];
+    int32_t model = 0;
+    int32_t seqnum = 0;
+    int kind = 0;
+    double fraction = 0.0;
+    ff_pose pose;
+
+    int status = split_fields(r, line, fields, err);
+    if (status == 0 && fields[0][0] == '\0') {
+        status = ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                              "%s:%ld: column source is empty", r->path,
+                              r->line);
+    }
+    if (status == 0) {
+        status = parse_int32(r, fields[1], 1, &model, err);
+    }
+    if (status == 0) {
+        status = parse_int32(r, fields[3], 3, &seqnum, err);
+    }
+    char icode = ' ';
+    if (status == 0 && strcmp(fields[4], ".") != 0) {
+        if (strlen(fields[4]) != 1 || fields[4][0] == ' ') {
+            status = ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                  "%s:%ld: column icode: '%s' is not one "
+                                  "character or '.'",
+                                  r->path, r->line, fields[4]);
+        }
+        icode = fields[4][0];
+    }
+    if (status == 0 && strlen(fields[5]) > FF_RESNAME_MAX) {
+        status = ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                              "%s:%ld: column resname: '%s' is longer than "
+                              "%d characters",
+                              r->path, r->line, fields[5], FF_RESNAME_MAX);
+    }
+    if (status == 0) {
+        status = parse_kind(r, fields, &kind, &fraction, err);
+    }
+    if (status == 0) {
+        status = parse_pose(r, fields, &pose, err);
+    }
+    if (status == 0) {
+        status = ff_frameset_add(set, &pose, fields[0], fields[2], model,
+                                 seqnum, icode, fields[5], kind, fraction,
+                                 err);
+    }
+    return status;
+}
+
+ff_frameset *
+ff_frameset_read(const char *path, ff_error *err)
+{
+    line_reader r;
+    ff_frameset *set = NULL;
+    char *line = NULL;
+
+    int status = reader_open(&r, path, err);
+    if (status != 0) {
+        return NULL;
+    }
+    set = ff_frameset_new(err);
+    if (set == NULL) {
+        goto fail;
+    }
+
+    status = reader_next(&r, &line, err);
+    if (status == 0) {
+        ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                     "%s: empty file, not a frameflow frames file", path);
+        goto fail;
+    }
+    if (status < 0 || check_magic(&r, line, err) != 0) {
+        goto fail;
+    }
+    status = reader_next(&r, &line, err);
+    if (status == 0) {
+        ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                     "%s:2: the line of column names is missing", path);
+        goto fail;
+    }
+    if (status < 0 || check_header(&r, line, err) != 0) {
+        goto fail;
+    }
+
+    while ((status = reader_next(&r, &line, err)) == 1) {
+        if (parse_row(&r, line, set, err) != 0) {
+            goto fail;
+        }
+    }
+    if (status < 0) {
+        goto fail;
+    }
+    reader_close(&r);
+    return set;
+
+fail:
+    reader_close(&r);
+    ff_frameset_free(set);
+    return NULL;
+}
+
+int
+ff_frameset_probe(const char *path, ff_error *err)
+{
+    line_reader r;
+    char head[sizeof FF_FRAMESFILE_MAGIC];
+    size_t n = sizeof head - 1;
+
+    int status = reader_open(&r, path, err);
+    if (status != 0) {
+        return status;
+    }
+    // Only the first bytes matter: a structure file, or a damaged one, is
+    // simply not a frames file, and its reader reports what is wrong.
+    int got = gzread(r.gz, head, (unsigned)n);
+    reader_close(&r);
+    return got == (int)n && memcmp(head, FF_FRAMESFILE_MAGIC, n) == 0;
+}
