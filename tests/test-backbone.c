@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "frameflow/backbone.h"
+#include "frameflow/frames.h"
 #include "frameflow/rng.h"
 #include "frameflow/se3.h"
 #include "frameflow/so3.h"
@@ -576,6 +577,77 @@ START_TEST(backbone_pymol_script_draws_triads)
 }
 END_TEST
 
+/* Read a structure file back into frames with the frame builder, without
+ * interpolated frames. */
+static ff_frameset *
+build_frames(const char *path)
+{
+    ff_frames_options options;
+    ff_error err;
+    ff_frameset *set = ff_frameset_new(&err);
+
+    ck_assert_ptr_nonnull(set);
+    ff_frames_options_init(&options);
+    options.interpolate = 0;
+    ck_assert_msg(ff_frames_build_file(set, NULL, path, &options, &err) == 0,
+                  "%s", err.message);
+    return set;
+}
+
+START_TEST(backbone_reader_round_trip)
+{
+    char path[512];
+    // Past 9999 residues, so the second chain is read back too.
+    size_t n = 10050;
+    ff_pose *p = random_poses(n, 12, 25.0);
+    ff_error err;
+    const char *names[2] = {"reader.pdb", "reader.cif.gz"};
+
+    for (int f = 0; f < 2; f++) {
+        test_scratch_path(path, sizeof path, names[f]);
+        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, NULL, &err)
+                        : ff_backbone_write_cif(path, p, n, NULL, &err);
+        ck_assert_int_eq(rc, 0);
+        ff_frameset *set = build_frames(path);
+        ck_assert_uint_eq(set->count, n);
+        assert_frames_match(set->poses, p, n);
+        ck_assert_str_eq(set->labels[0].resname, "GLY");
+        ck_assert_int_eq(set->labels[n - 1].seqnum, f == 0 ? 51 : 10050);
+        ff_frameset_free(set);
+        unlink(path);
+    }
+    free(p);
+}
+END_TEST
+
+START_TEST(backbone_frames_file_round_trip)
+{
+    char path[512];
+    test_scratch_path(path, sizeof path, "exact.tsv");
+    size_t n = 300;
+    ff_pose *p = random_poses(n, 13, 25.0);
+    ff_error err;
+    ff_frameset *set = ff_frameset_new(&err);
+
+    for (size_t j = 0; j < n; j++) {
+        ck_assert_int_eq(ff_frameset_add(set, &p[j], "samples", "A", 1,
+                                         (int32_t)j + 1, ' ', "GLY",
+                                         FF_FRAME_KIND_RESIDUE, 0.0, &err),
+                         0);
+    }
+    ck_assert_int_eq(ff_frameset_write(set, path, &err), 0);
+    ff_frameset *back = ff_frameset_read(path, &err);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_uint_eq(back->count, n);
+    // The frames file keeps every bit.
+    ck_assert_mem_eq(back->poses, p, n * sizeof *p);
+    ff_frameset_free(back);
+    ff_frameset_free(set);
+    free(p);
+    unlink(path);
+}
+END_TEST
+
 static Suite *
 backbone_suite(void)
 {
@@ -590,6 +662,8 @@ backbone_suite(void)
     TEST_ADD(s, backbone_pdb_remarks_wrap);
     TEST_ADD(s, backbone_cif_round_trip);
     TEST_ADD(s, backbone_pymol_script_draws_triads);
+    TEST_ADD(s, backbone_reader_round_trip);
+    TEST_ADD(s, backbone_frames_file_round_trip);
     return s;
 }
 
