@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(gcc g++ meson ninja-build pkg-config zlib1g-dev
-          gemmi-dev tao-pegtl-dev libfast-float-dev check)
+          gemmi-dev tao-pegtl-dev libfast-float-dev check
+          pymol)
 # Extra packages a caller needs, e.g. the benchmark's reference tools.
 if [[ -n "${FRAMEFLOW_EXTRA_PACKAGES:-}" ]]; then
     read -r -a extra <<<"$FRAMEFLOW_EXTRA_PACKAGES"

@@ -323,7 +323,8 @@ python_write_string(ff_outfile *out, const char *text)
     ff_outfile_printf(out, "\"");
 }
 
-/* Write the three axis cylinders of one frame as CGO list items. */
+/* Write the three axis cylinders of one frame as one script line that
+ * extends the CGO list. */
 static void
 pymol_write_triad(ff_outfile *out, const ff_pose *pose, double length)
 {
@@ -333,17 +334,19 @@ pymol_write_triad(ff_outfile *out, const ff_pose *pose, double length)
     const double radius = 0.1 * length;
     const double *x = pose->x;
 
+    ff_outfile_printf(out, "/ff_axes += [");
     for (int c = 0; c < 3; c++) {
         double tip[3];
         for (int k = 0; k < 3; k++) {
             tip[k] = x[k] + length * pose->R[3 * k + c];
         }
         ff_outfile_printf(out,
-                          "    CYLINDER, %.3f, %.3f, %.3f, %.3f, %.3f, %.3f, "
-                          "%.3f, %s, %s,\n",
-                          x[0], x[1], x[2], tip[0], tip[1], tip[2], radius,
-                          colours[c], colours[c]);
+                          "%sCYLINDER, %.3f, %.3f, %.3f, %.3f, %.3f, %.3f, "
+                          "%.3f, %s, %s",
+                          c == 0 ? "" : ", ", x[0], x[1], x[2], tip[0],
+                          tip[1], tip[2], radius, colours[c], colours[c]);
     }
+    ff_outfile_printf(out, "]\n");
 }
 
 /* Copy object into buf as a PyMOL object name. */
@@ -364,32 +367,37 @@ pymol_object_name(char *buf, size_t size, const char *object)
     buf[i] = '\0';
 }
 
+/*
+ * Write the lines that load the structure. Each starts with '/', PyMOL's
+ * mark for one line of Python, which it runs without echoing it. PyMOL
+ * keeps the running script's path in cmd._pymol.__script__ (checked with
+ * PyMOL 2.5), so the structure is looked for beside the script first.
+ */
 static void
 pymol_write_loader(ff_outfile *out, const char *structure, const char *name)
 {
     ff_outfile_printf(out,
-        "python\n"
-        "import os\n"
-        "from pymol import cmd\n"
-        "from pymol.cgo import CYLINDER\n"
-        "\n"
-        "# PyMOL keeps the running script's path in cmd._pymol.__script__;\n"
-        "# look for the structure beside the script, then in the working\n"
-        "# folder.\n"
-        "ff_structure = ");
+        "/import os\n"
+        "/from pymol import cmd\n"
+        "/from pymol.cgo import CYLINDER\n"
+        "/ff_structure = ");
     python_write_string(out, structure);
     ff_outfile_printf(out,
         "\n"
-        "ff_script = getattr(cmd._pymol, \"__script__\", \"\") or \"\"\n"
-        "ff_path = os.path.join(os.path.dirname(ff_script), ff_structure)\n"
-        "if not os.path.exists(ff_path):\n"
-        "    ff_path = ff_structure\n"
-        "cmd.load(ff_path, \"%s\")\n"
-        "cmd.hide(\"everything\", \"%s\")\n"
-        "cmd.show(\"sticks\", \"%s\")\n"
-        "cmd.set(\"stick_radius\", 0.08, \"%s\")\n"
-        "cmd.color(\"grey70\", \"%s\")\n",
-        name, name, name, name, name);
+        "/ff_script = getattr(cmd._pymol, \"__script__\", \"\") or \"\"\n"
+        "/ff_beside = os.path.join(os.path.dirname(ff_script), "
+        "ff_structure)\n"
+        "/ff_path = ff_beside if os.path.exists(ff_beside) else "
+        "ff_structure\n"
+        // PyMOL renames objects that clash with selection keywords ("x"
+        // becomes "x_"); get_legal_name gives the name it will use.
+        "/ff_name = cmd.get_legal_name(\"%s\")\n"
+        "/cmd.load(ff_path, ff_name)\n"
+        "/cmd.hide(\"everything\", ff_name)\n"
+        "/cmd.show(\"sticks\", ff_name)\n"
+        "/cmd.set(\"stick_radius\", 0.08, ff_name)\n"
+        "/cmd.color(\"grey70\", ff_name)\n",
+        name);
 }
 
 int
@@ -427,13 +435,11 @@ ff_backbone_write_pymol(const char *path, const char *structure,
                       "# pymol %s\n",
                       FF_VERSION_STRING, n, axis_length, shown_path);
     pymol_write_loader(out, structure, name);
-    ff_outfile_printf(out, "ff_axes = [\n");
+    ff_outfile_printf(out, "/ff_axes = []\n");
     for (size_t j = 0; j < n; j++) {
         pymol_write_triad(out, &poses[j], axis_length);
     }
-    ff_outfile_printf(out, "]\n"
-                      "cmd.load_cgo(ff_axes, \"%s_axes\")\n"
-                      "cmd.zoom(\"%s\")\n"
-                      "python end\n", name, name);
+    ff_outfile_printf(out, "/cmd.load_cgo(ff_axes, ff_name + \"_axes\")\n"
+                      "/cmd.zoom(ff_name)\n");
     return ff_outfile_commit(out, err);
 }

@@ -1,0 +1,288 @@
+#include "output.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const format_names[] = {"pdb", "cif", "tsv"};
+
+const char *
+cli_format_name(int format)
+{
+    if (format < 0 || format > CLI_FORMAT_TSV) {
+        return "?";
+    }
+    return format_names[format];
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s);
+    size_t m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Guess the format from the output name, ignoring a final ".gz". */
+static int
+format_from_name(const char *path)
+{
+    size_t len = strlen(path);
+    char *name = strdup(path);
+    int format = CLI_FORMAT_PDB;
+
+    if (name == NULL) {
+        return format;
+    }
+    if (ends_with(name, ".gz")) {
+        name[len - 3] = '\0';
+    }
+    if (ends_with(name, ".cif") || ends_with(name, ".mmcif")) {
+        format = CLI_FORMAT_CIF;
+    } else if (ends_with(name, ".tsv")) {
+        format = CLI_FORMAT_TSV;
+    }
+    free(name);
+    return format;
+}
+
+/* Return path with the extension of its last component (from its first
+ * dot) replaced by ext, keeping the folder; malloc'd, or NULL. */
+static char *
+replace_extension(const char *path, const char *ext)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    const char *dot = strchr(base, '.');
+    size_t keep = dot != NULL && dot != base ? (size_t)(dot - path)
+                                              : strlen(path);
+    char *out = malloc(keep + strlen(ext) + 1);
+
+    if (out != NULL) {
+        memcpy(out, path, keep);
+        strcpy(out + keep, ext);
+    }
+    return out;
+}
+
+/* Copy the folder part of path ("." when there is none) into buf. */
+static void
+folder_of(char *buf, size_t size, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        snprintf(buf, size, ".");
+    } else if (slash == path) {
+        snprintf(buf, size, "/");
+    } else {
+        snprintf(buf, size, "%.*s", (int)(slash - path), path);
+    }
+}
+
+/* Check that the folder of path exists and can take new files. */
+static int
+check_folder(const char *path)
+{
+    char folder[PATH_MAX];
+
+    folder_of(folder, sizeof folder, path);
+    if (!cli_is_directory(folder)) {
+        cli_error("cannot write %s: the folder %s does not exist; create it "
+                  "or choose another output", path, folder);
+        return CLI_EXIT_FAILURE;
+    }
+    if (access(folder, W_OK | X_OK) != 0) {
+        cli_error("cannot write %s: the folder %s is not writable (%s)",
+                  path, folder, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    if (cli_is_directory(path)) {
+        cli_error("cannot write %s: it is a folder; give a file name", path);
+        return CLI_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+static int
+settle_format(cli_output *o, const char *command, const char *format_text)
+{
+    if (format_text == NULL) {
+        o->format = format_from_name(o->path);
+        return 0;
+    }
+    for (int f = 0; f <= CLI_FORMAT_TSV; f++) {
+        if (strcmp(format_text, format_names[f]) == 0) {
+            o->format = f;
+            return 0;
+        }
+    }
+    return cli_usage_error(command, "--format: invalid value '%s'; expected "
+                           "pdb, cif or tsv", format_text);
+}
+
+static int
+settle_pymol(cli_output *o, const char *command, const char *pymol_text)
+{
+    o->pymol = NULL;
+    if (pymol_text != NULL && strcmp(pymol_text, "none") == 0) {
+        return 0;
+    }
+    if (o->format == CLI_FORMAT_TSV) {
+        if (pymol_text != NULL) {
+            return cli_usage_error(command, "--pymol needs a structure to "
+                                   "load; write --format pdb or cif");
+        }
+        return 0;
+    }
+    o->pymol = pymol_text != NULL ? strdup(pymol_text)
+                                  : replace_extension(o->path, ".pml");
+    if (o->pymol == NULL) {
+        cli_error("out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    if (strcmp(o->pymol, o->path) == 0) {
+        return cli_usage_error(command, "--pymol: the script would replace "
+                               "the output %s; choose another name",
+                               o->path);
+    }
+    return 0;
+}
+
+int
+cli_output_prepare(cli_output *o, const char *command,
+                   const char *format_text, const char *pymol_text,
+                   size_t count)
+{
+    int rc = settle_format(o, command, format_text);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = settle_pymol(o, command, pymol_text);
+    if (rc != 0) {
+        return rc;
+    }
+    if (o->format == CLI_FORMAT_PDB && count > ff_backbone_pdb_capacity()) {
+        return cli_usage_error(command, "%zu frames do not fit a PDB file "
+                               "(at most %zu, because atom serial numbers "
+                               "end at 99999); use --format cif or tsv",
+                               count, ff_backbone_pdb_capacity());
+    }
+    rc = check_folder(o->path);
+    if (rc == 0 && o->pymol != NULL) {
+        rc = check_folder(o->pymol);
+    }
+    return rc;
+}
+
+/*
+ * Return the structure's path as the PyMOL script should name it: its file
+ * name when both share a folder, its absolute path otherwise. malloc'd.
+ */
+static char *
+structure_reference(const char *script, const char *structure)
+{
+    char script_folder[PATH_MAX];
+    char structure_folder[PATH_MAX];
+    const char *slash = strrchr(structure, '/');
+    const char *base = slash != NULL ? slash + 1 : structure;
+
+    folder_of(script_folder, sizeof script_folder, script);
+    folder_of(structure_folder, sizeof structure_folder, structure);
+    if (strcmp(script_folder, structure_folder) == 0) {
+        return strdup(base);
+    }
+    char resolved[PATH_MAX];
+    if (realpath(structure_folder, resolved) == NULL) {
+        return strdup(structure);
+    }
+    size_t size = strlen(resolved) + strlen(base) + 2;
+    char *out = malloc(size);
+    if (out != NULL) {
+        snprintf(out, size, "%s/%s", resolved, base);
+    }
+    return out;
+}
+
+/* Derive the PyMOL object name from the structure's file name. */
+static void
+object_name(char *buf, size_t size, const char *structure)
+{
+    const char *slash = strrchr(structure, '/');
+    const char *base = slash != NULL ? slash + 1 : structure;
+    size_t stem = strcspn(base, ".");
+
+    snprintf(buf, size, "%.*s", (int)(stem > 0 ? stem : strlen(base)), base);
+}
+
+static int
+write_pymol(const cli_output *o, const ff_frameset *set, ff_error *err)
+{
+    char *reference = structure_reference(o->pymol, o->path);
+    char object[256];
+
+    if (reference == NULL) {
+        err->code = FF_STATUS_ERR_NOMEM;
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return FF_STATUS_ERR_NOMEM;
+    }
+    object_name(object, sizeof object, o->path);
+    int rc = ff_backbone_write_pymol(o->pymol, reference, object, set->poses,
+                                     set->count, o->axis_length, err);
+    free(reference);
+    return rc;
+}
+
+int
+cli_output_write(const cli_output *o, const ff_frameset *set,
+                 const ff_backbone_info *info, ff_error *err)
+{
+    int rc;
+
+    switch (o->format) {
+    case CLI_FORMAT_PDB:
+        rc = ff_backbone_write_pdb(o->path, set->poses, set->count, info,
+                                   err);
+        break;
+    case CLI_FORMAT_CIF:
+        rc = ff_backbone_write_cif(o->path, set->poses, set->count, info,
+                                   err);
+        break;
+    default:
+        rc = ff_frameset_write(set, o->path, err);
+        break;
+    }
+    if (rc < 0 || o->pymol == NULL) {
+        return rc;
+    }
+    rc = write_pymol(o, set, err);
+    if (rc < 0) {
+        // All or nothing: a structure without its script would look like a
+        // finished run.
+        unlink(o->path);
+    }
+    return rc;
+}
+
+void
+cli_output_report(const cli_output *o, size_t count)
+{
+    cli_log(CLI_LEVEL_INFO, "wrote %zu frames to %s (%s)", count, o->path,
+            cli_format_name(o->format));
+    if (o->pymol != NULL) {
+        cli_log(CLI_LEVEL_INFO, "wrote %s; open it with: pymol %s", o->pymol,
+                o->pymol);
+    }
+}
+
+void
+cli_output_free(cli_output *o)
+{
+    free(o->pymol);
+    o->pymol = NULL;
+}
