@@ -1,0 +1,228 @@
+#include "nn.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Columns of the bias gradient handled together by one thread. */
+#define BIAS_BLOCK 64
+
+void
+ff_nn_linear_forward(float *y, int ldy, const float *x, int ldx,
+                     const ff_nn_linear *layer, int relu, int batch,
+                     ff_sgemm_scratch *s)
+{
+    ff_sgemm_nt(y, ldy, x, ldx, layer->weight, layer->in, layer->bias, relu,
+                batch, layer->out, layer->in, s);
+}
+
+/* grad_bias[j] += sum over rows of dy[i][j], rows in order. */
+static void
+bias_gradient(float *dbias, const float *dy, int lddy, int batch, int out)
+{
+    int blocks = (out + BIAS_BLOCK - 1) / BIAS_BLOCK;
+
+#pragma omp parallel for schedule(static) if (batch * out > 65536)
+    for (int blk = 0; blk < blocks; blk++) {
+        int j0 = blk * BIAS_BLOCK;
+        int cols = out - j0 < BIAS_BLOCK ? out - j0 : BIAS_BLOCK;
+        float acc[BIAS_BLOCK];
+
+        memcpy(acc, dbias + j0, (size_t)cols * sizeof(float));
+        for (int i = 0; i < batch; i++) {
+            const float *row = dy + (size_t)i * lddy + j0;
+            for (int j = 0; j < cols; j++) {
+                acc[j] += row[j];
+            }
+        }
+        memcpy(dbias + j0, acc, (size_t)cols * sizeof(float));
+    }
+}
+
+void
+ff_nn_linear_backward(float *dx, int lddx, const ff_nn_linear *grad,
+                      const float *dy, int lddy, const float *x, int ldx,
+                      const ff_nn_linear *layer, const float *gate, int ldg,
+                      int batch, ff_sgemm_scratch *s)
+{
+    ff_sgemm_tn(grad->weight, layer->in, dy, lddy, x, ldx, batch, layer->out,
+                layer->in, s);
+    bias_gradient(grad->bias, dy, lddy, batch, layer->out);
+    if (dx != NULL) {
+        ff_sgemm_nn(dx, lddx, dy, lddy, layer->weight, layer->in, gate, ldg,
+                    batch, layer->out, layer->in, s);
+    }
+}
+
+void
+ff_nn_relu_forward(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    }
+}
+
+void
+ff_nn_relu_backward(float *dx, const float *dy, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    }
+}
+
+float
+ff_nn_exp(float x)
+{
+    // exp(x) = 2^k exp(r) with k = round(x / ln 2) and |r| <= ln 2 / 2.
+    // Adding and subtracting 1.5 * 2^23 rounds to an integer without a
+    // call; ln 2 is split in two parts so that k ln 2 is exact enough
+    // (Cody and Waite).
+    const float log2e = 1.44269504f;
+    const float ln2_hi = 0.693145752f;
+    const float ln2_lo = 1.42860677e-6f;
+    const float round_magic = 12582912.0f;
+
+    // Written so that a NaN input becomes -87 rather than reaching the
+    // integer conversion below; callers that multiply by x keep the NaN.
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
+    float kf = (x * log2e + round_magic) - round_magic;
+    float r = (x - kf * ln2_hi) - kf * ln2_lo;
+
+    // Taylor series of exp(r) to r^7: the first omitted term is below
+    // 0.347^8 / 8! = 5e-9, well under float's 6e-8 rounding.
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+
+    uint32_t bits = (uint32_t)((int32_t)kf + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+void
+ff_nn_silu_forward(float *y, int ldy, float *sig, const float *z, int ldz,
+                   int rows, int cols)
+{
+#pragma omp parallel for schedule(static) if (rows * cols > 65536)
+    for (int i = 0; i < rows; i++) {
+        const float *zi = z + (size_t)i * ldz;
+        float *yi = y + (size_t)i * ldy;
+        float *si = sig != NULL ? sig + (size_t)i * cols : NULL;
+        for (int j = 0; j < cols; j++) {
+            float s = 1.0f / (1.0f + ff_nn_exp(-zi[j]));
+            yi[j] = zi[j] * s;
+            if (si != NULL) {
+                si[j] = s;
+            }
+        }
+    }
+}
+
+void
+ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
+                    const float *z, int ldz, const float *sig, int rows,
+                    int cols)
+{
+#pragma omp parallel for schedule(static) if (rows * cols > 65536)
+    for (int i = 0; i < rows; i++) {
+        const float *zi = z + (size_t)i * ldz;
+        const float *dyi = dy + (size_t)i * lddy;
+        const float *si = sig + (size_t)i * cols;
+        float *dzi = dz + (size_t)i * lddz;
+        for (int j = 0; j < cols; j++) {
+            float s = si[j];
+            dzi[j] = dyi[j] * (s * (1.0f + zi[j] * (1.0f - s)));
+        }
+    }
+}
+
+/*
+ * Write sin(2 pi u) and cos(2 pi u). Reducing u (in turns) by its nearest
+ * integer is exact in double, so the reduction loses nothing even for the
+ * large arguments that W ~ N(0, 30^2) gives; a quarter-turn quadrant then
+ * leaves an angle in [-pi/4, pi/4] for the Taylor series.
+ */
+static void
+sincos_turns(double *s_out, double *c_out, double u)
+{
+    const double round_magic = 6755399441055744.0;  // 1.5 * 2^52
+    const double two_pi = 6.283185307179586;
+
+    double r = u - ((u + round_magic) - round_magic);
+    double q = (4.0 * r + round_magic) - round_magic;
+    double a = two_pi * (r - 0.25 * q);
+    double a2 = a * a;
+
+    // Taylor series to a^13 and a^14: the first omitted terms are below
+    // (pi/4)^15 / 15! = 2.1e-14.
+    double s = 1.0 / 6227020800.0;
+    s = s * a2 - 1.0 / 39916800.0;
+    s = s * a2 + 1.0 / 362880.0;
+    s = s * a2 - 1.0 / 5040.0;
+    s = s * a2 + 1.0 / 120.0;
+    s = s * a2 - 1.0 / 6.0;
+    s = s * a2 + 1.0;
+    s = s * a;
+    double c = -1.0 / 87178291200.0;
+    c = c * a2 + 1.0 / 479001600.0;
+    c = c * a2 - 1.0 / 3628800.0;
+    c = c * a2 + 1.0 / 40320.0;
+    c = c * a2 - 1.0 / 720.0;
+    c = c * a2 + 1.0 / 24.0;
+    c = c * a2 - 0.5;
+    c = c * a2 + 1.0;
+
+    // Rotate by q quarter turns: (sin, cos) of a + q pi / 2.
+    int quadrant = (int)q & 3;
+    double sin_v = (quadrant & 1) ? c : s;
+    double cos_v = (quadrant & 1) ? s : c;
+    *s_out = (quadrant & 2) ? -sin_v : sin_v;
+    *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
+}
+
+void
+ff_nn_fourier_forward(float *f, int ldf, const double *t, const float *w,
+                      int half, int rows)
+{
+#pragma omp parallel for schedule(static) if (rows * half > 16384)
+    for (int i = 0; i < rows; i++) {
+        float *fi = f + (size_t)i * ldf;
+        for (int j = 0; j < half; j++) {
+            double s;
+            double c;
+            sincos_turns(&s, &c, t[i] * (double)w[j]);
+            fi[j] = (float)s;
+            fi[half + j] = (float)c;
+        }
+    }
+}
+
+void
+ff_nn_concat_forward(float *dst, int lddst, const float *src, int ldsrc,
+                     int rows, int cols)
+{
+    for (int i = 0; i < rows; i++) {
+        memcpy(dst + (size_t)i * lddst, src + (size_t)i * ldsrc,
+               (size_t)cols * sizeof(float));
+    }
+}
+
+void
+ff_nn_concat_backward(float *dsrc, int lddsrc, const float *ddst, int lddst,
+                      int rows, int cols)
+{
+    for (int i = 0; i < rows; i++) {
+        float *d = dsrc + (size_t)i * lddsrc;
+        const float *g = ddst + (size_t)i * lddst;
+        for (int j = 0; j < cols; j++) {
+            d[j] += g[j];
+        }
+    }
+}

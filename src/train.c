@@ -1,0 +1,393 @@
+#include "frameflow/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frameflow/rng.h"
+#include "frameflow/so3.h"
+
+#include "adamw.h"
+#include "errors.h"
+#include "model_internal.h"
+#include "network.h"
+
+/* Added to sigma^2 in the score target, as the tutorial does, so that the
+ * target stays finite for the smallest times. */
+#define TARGET_VARIANCE_FLOOR 1e-6
+
+struct ff_trainer {
+    ff_model *model;
+    size_t frame_count;
+    double *x0;        /* frame_count x 3, model units */
+    double *R0;        /* frame_count x 9 */
+    int batch;
+    double *target;    /* batch x 6: score targets */
+    double *variance;  /* batch: sigma^2 */
+    double *losses;    /* batch: per-sample losses */
+    float *grad;       /* param_count: gradient block */
+    ff_network grad_net;  /* bound to grad */
+    ff_network_work work;
+};
+
+uint64_t
+ff_train_frames_digest(const ff_pose *poses, size_t n)
+{
+    const uint64_t fnv_offset = 14695981039346656037ull;
+    const uint64_t fnv_prime = 1099511628211ull;
+    uint64_t h = fnv_offset;
+
+    for (size_t i = 0; i < n; i++) {
+        double values[12];
+        memcpy(values, poses[i].R, sizeof poses[i].R);
+        memcpy(values + 9, poses[i].x, sizeof poses[i].x);
+        for (int j = 0; j < 12; j++) {
+            uint64_t bits;
+            memcpy(&bits, &values[j], sizeof bits);
+            for (int b = 0; b < 8; b++) {
+                h ^= (bits >> (8 * b)) & 0xffu;
+                h *= fnv_prime;
+            }
+        }
+    }
+    return h;
+}
+
+int
+ff_train_config_set_frames(ff_model_config *cfg, const ff_pose *poses,
+                           size_t n, int center, ff_error *err)
+{
+    if (n == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                            "no training frames; give structures or frames "
+                            "files that contain residues");
+    }
+    if (n > UINT32_MAX) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "%zu training frames are more than the %u "
+                            "supported", n, UINT32_MAX);
+    }
+
+    double sum[3] = {0.0, 0.0, 0.0};
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < 9; j++) {
+            if (!isfinite(poses[i].R[j])) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "training frame %zu has a non-finite "
+                                    "rotation", i + 1);
+            }
+        }
+        for (int j = 0; j < 3; j++) {
+            if (!isfinite(poses[i].x[j])) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "training frame %zu has a non-finite "
+                                    "position", i + 1);
+            }
+            sum[j] += poses[i].x[j];
+        }
+    }
+
+    for (int j = 0; j < 3; j++) {
+        cfg->center[j] = center ? sum[j] / (double)n : 0.0;
+    }
+    cfg->frame_count = n;
+    cfg->frame_digest = ff_train_frames_digest(poses, n);
+    return 0;
+}
+
+void
+ff_train_score_target(double v[6], const double x[3], const double R[9],
+                      const double x0[3], const double R0[9], double sigma,
+                      int chart)
+{
+    double var = sigma * sigma + TARGET_VARIANCE_FLOOR;
+    double R0t[9];
+    double rel[9];
+    double d[3];
+
+    for (int i = 0; i < 3; i++) {
+        v[i] = -(x[i] - x0[i]) / var;
+    }
+    ff_so3_inverse(R0t, R0);
+    ff_so3_compose(rel, R0t, R);
+    ff_so3_log(d, rel);
+
+    if (chart == FF_SCORE_CHART_GLOBAL) {
+        // d/dw of Log(R0^T Exp(w)) is Jr(d)^-1 Jr(w); transposed and
+        // applied to d it gives Jl(w) Jl(d)^-1 d = Jl(w) d.
+        double w[3];
+        double J[9];
+        double Jd[3];
+        ff_so3_log(w, R);
+        ff_so3_jl(J, w);
+        ff_so3_act(Jd, J, d);
+        for (int i = 0; i < 3; i++) {
+            v[3 + i] = -Jd[i] / var;
+        }
+        return;
+    }
+    // Jr(d)^-T d = Jl(d)^-1 d = d: the local chart needs no Jacobian.
+    for (int i = 0; i < 3; i++) {
+        v[3 + i] = -d[i] / var;
+    }
+}
+
+void
+ff_train_options_from_model(ff_train_options *opt, const ff_model *m)
+{
+    opt->batch = m->config.batch;
+    opt->learning_rate = m->config.learning_rate;
+    opt->weight_decay = m->config.weight_decay;
+}
+
+/* Check that the frames are the ones the model records, and copy them in
+ * model units. */
+static int
+load_frames(ff_trainer *tr, const ff_pose *poses, size_t n, ff_error *err)
+{
+    const ff_model_config *c = &tr->model->config;
+
+    if (n == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                            "no training frames; give structures or frames "
+                            "files that contain residues");
+    }
+    if (n != c->frame_count || ff_train_frames_digest(poses, n)
+                               != c->frame_digest) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "the %zu training frames differ from the %llu "
+                            "the model was set up for; resume with the same "
+                            "inputs and selection", n,
+                            (unsigned long long)c->frame_count);
+    }
+
+    tr->x0 = malloc(n * 3 * sizeof(double));
+    tr->R0 = malloc(n * 9 * sizeof(double));
+    if (tr->x0 == NULL || tr->R0 == NULL) {
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                            "out of memory for %zu training frames", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < 3; j++) {
+            tr->x0[3 * i + j] = (poses[i].x[j] - c->center[j])
+                                * c->translation_scale;
+        }
+        memcpy(tr->R0 + 9 * i, poses[i].R, sizeof poses[i].R);
+    }
+    tr->frame_count = n;
+    return 0;
+}
+
+/* Store opt in the model after checking it. */
+static int
+apply_options(ff_model *m, const ff_train_options *opt, ff_error *err)
+{
+    ff_model_config cfg = m->config;
+
+    cfg.batch = opt->batch;
+    cfg.learning_rate = opt->learning_rate;
+    cfg.weight_decay = opt->weight_decay;
+    if (opt->batch > (uint32_t)INT32_MAX / 256) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "batch size %u is too large; the most is %d",
+                            opt->batch, INT32_MAX / 256);
+    }
+    int status = ff_model_config_check(&cfg, "training options", err);
+    if (status != 0) {
+        return status;
+    }
+    m->config = cfg;
+    return 0;
+}
+
+ff_trainer *
+ff_trainer_new(ff_model *m, const ff_pose *poses, size_t n,
+               const ff_train_options *opt, ff_error *err)
+{
+    ff_trainer *tr = calloc(1, sizeof *tr);
+
+    if (tr == NULL) {
+        ff_error_set(err, FF_STATUS_ERR_NOMEM, "out of memory for a trainer");
+        return NULL;
+    }
+    tr->model = m;
+    if (opt != NULL && apply_options(m, opt, err) != 0) {
+        goto fail;
+    }
+    if (load_frames(tr, poses, n, err) != 0) {
+        goto fail;
+    }
+
+    tr->batch = (int)m->config.batch;
+    size_t b = (size_t)tr->batch;
+    tr->target = malloc(b * 6 * sizeof(double));
+    tr->variance = malloc(b * sizeof(double));
+    tr->losses = malloc(b * sizeof(double));
+    tr->grad = calloc(m->param_count, sizeof(float));
+    if (tr->target == NULL || tr->variance == NULL || tr->losses == NULL
+        || tr->grad == NULL
+        || ff_network_work_init(&tr->work, &m->net, tr->batch, 1) != 0) {
+        ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                     "out of memory for training with batch size %d",
+                     tr->batch);
+        goto fail;
+    }
+    ff_network_bind(&tr->grad_net, m->config.arch, tr->grad);
+    return tr;
+
+fail:
+    ff_trainer_free(tr);
+    return NULL;
+}
+
+void
+ff_trainer_free(ff_trainer *tr)
+{
+    if (tr == NULL) {
+        return;
+    }
+    free(tr->x0);
+    free(tr->R0);
+    free(tr->target);
+    free(tr->variance);
+    free(tr->losses);
+    free(tr->grad);
+    ff_network_work_free(&tr->work);
+    free(tr);
+}
+
+/* Draw sample i of the batch of step step: network input, time, score
+ * target and sigma^2. */
+static void
+draw_sample(ff_trainer *tr, uint32_t step, int i)
+{
+    const ff_model_config *c = &tr->model->config;
+    ff_rng pick;
+    ff_rng noise;
+
+    ff_rng_init(&pick, c->seed, FF_RNG_STREAM_BATCH, step, (uint32_t)i);
+    ff_rng_init(&noise, c->seed, FF_RNG_STREAM_NOISE, step, (uint32_t)i);
+    size_t k = ff_rng_below(&pick, (uint32_t)tr->frame_count);
+    const double *x0 = tr->x0 + 3 * k;
+    const double *R0 = tr->R0 + 9 * k;
+
+    double t = c->eps + (1.0 - c->eps) * ff_rng_uniform(&noise);
+    double sigma = ff_model_sigma(c->schedule_base, t);
+    double x[3];
+    double R[9];
+    for (int j = 0; j < 3; j++) {
+        x[j] = x0[j] + sigma * ff_rng_normal(&noise);
+    }
+    ff_rng_rotation_tangent_gaussian(R, R0, sigma, &noise);
+
+    float *row = tr->work.input + (size_t)i * FF_NETWORK_INPUT;
+    for (int j = 0; j < 3; j++) {
+        row[j] = (float)x[j];
+    }
+    for (int j = 0; j < 9; j++) {
+        row[3 + j] = (float)R[j];
+    }
+    tr->work.t[i] = t;
+    tr->variance[i] = sigma * sigma;
+    ff_train_score_target(tr->target + 6 * (size_t)i, x, R, x0, R0, sigma,
+                          c->score_chart);
+}
+
+/*
+ * Compute each sample's loss sigma^2 |out / sigma^2 - target|^2 and the
+ * gradient of the batch mean with respect to the raw output, which is
+ * 2 (out / sigma^2 - target) / batch. Return the mean, summed in order.
+ */
+static double
+loss_and_gradient(ff_trainer *tr)
+{
+    const float *out = tr->work.act[tr->model->net.layer_count - 1];
+    int b = tr->batch;
+
+#pragma omp parallel for schedule(static) if (b > 256)
+    for (int i = 0; i < b; i++) {
+        double var = tr->variance[i];
+        double sum = 0.0;
+        for (int j = 0; j < 6; j++) {
+            size_t k = 6 * (size_t)i + (size_t)j;
+            double diff = (double)out[k] / var - tr->target[k];
+            sum += diff * diff;
+            tr->work.dout[k] = (float)(2.0 * diff / b);
+        }
+        tr->losses[i] = var * sum;
+    }
+
+    double total = 0.0;
+    for (int i = 0; i < b; i++) {
+        total += tr->losses[i];
+    }
+    return total / b;
+}
+
+int
+ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
+{
+    ff_model *m = tr->model;
+    uint64_t step = m->config.step;
+
+    if (step >= UINT32_MAX) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "the model has taken %llu steps, the most this "
+                            "version can count", (unsigned long long)step);
+    }
+
+#pragma omp parallel for schedule(static) if (tr->batch > 64)
+    for (int i = 0; i < tr->batch; i++) {
+        draw_sample(tr, (uint32_t)step, i);
+    }
+
+    ff_network_forward(&tr->work, &m->net, m->fourier, tr->batch, 0);
+    double mean = loss_and_gradient(tr);
+    if (!isfinite(mean)) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "the training loss is not finite at step %llu; "
+                            "lower the learning rate",
+                            (unsigned long long)step + 1);
+    }
+
+    memset(tr->grad, 0, m->param_count * sizeof(float));
+    ff_network_backward(&tr->grad_net, &tr->work, &m->net, tr->batch);
+
+    ff_adamw opt = {m->config.learning_rate, m->config.beta1,
+                    m->config.beta2, m->config.adam_eps,
+                    m->config.weight_decay};
+    ff_adamw_step(m->params, m->adam_m, m->adam_v, tr->grad, m->param_count,
+                  step + 1, &opt);
+    m->config.step = step + 1;
+    if (loss != NULL) {
+        *loss = mean;
+    }
+    return 0;
+}
+
+int
+ff_trainer_run(ff_trainer *tr, uint64_t target, ff_train_callback callback,
+               void *user, const volatile sig_atomic_t *stop, ff_error *err)
+{
+    while (tr->model->config.step < target) {
+        if (stop != NULL && *stop) {
+            return ff_error_set(err, FF_STATUS_ERR_INTERRUPTED,
+                                "training stopped at step %llu of %llu",
+                                (unsigned long long)tr->model->config.step,
+                                (unsigned long long)target);
+        }
+        double loss = 0.0;
+        int status = ff_trainer_step(tr, &loss, err);
+        if (status != 0) {
+            return status;
+        }
+        if (callback != NULL) {
+            ff_train_progress p = {tr->model->config.step, target, loss};
+            status = callback(&p, user);
+            if (status != 0) {
+                return status;
+            }
+        }
+    }
+    return 0;
+}
