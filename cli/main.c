@@ -21,6 +21,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"sample", cli_cmd_sample, "draw frames from a trained model"},
+    {"eval", cli_cmd_eval, "judge samples against reference frames"},
     {"export", cli_cmd_export, "write frames as a PDB or mmCIF pseudo-backbone"},
     {"plot", cli_cmd_plot, "draw the loss curve or frame axes as SVG"},
     {NULL, NULL, NULL}
