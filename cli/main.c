@@ -21,6 +21,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"train", cmd_train, "train the score model on structures or frames"},
+    {"info", cmd_info, "print what a model or frames file contains"},
     {NULL, NULL, NULL}
 };
 
