@@ -191,7 +191,7 @@ model_scale(const char *path, double *scale)
 }
 
 int
-cli_cmd_eval(int argc, char **argv)
+cmd_eval(int argc, char **argv)
 {
     eval_args a;
     int rc = parse_args(&a, argc, argv);

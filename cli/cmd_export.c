@@ -102,7 +102,7 @@ done:
 }
 
 int
-cli_cmd_export(int argc, char **argv)
+cmd_export(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"output", required_argument, NULL, 'o'},

@@ -116,7 +116,7 @@ done:
 }
 
 int
-cli_cmd_plot(int argc, char **argv)
+cmd_plot(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"output", required_argument, NULL, 'o'},

@@ -375,7 +375,7 @@ done:
 }
 
 int
-cli_cmd_sample(int argc, char **argv)
+cmd_sample(int argc, char **argv)
 {
     sample_args a;
     int rc = parse_args(&a, argc, argv);

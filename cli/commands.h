@@ -5,9 +5,11 @@
 #ifndef FRAMEFLOW_CLI_COMMANDS_H
 #define FRAMEFLOW_CLI_COMMANDS_H
 
-int cli_cmd_eval(int argc, char **argv);
-int cli_cmd_export(int argc, char **argv);
-int cli_cmd_plot(int argc, char **argv);
-int cli_cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

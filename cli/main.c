@@ -21,10 +21,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"sample", cli_cmd_sample, "draw frames from a trained model"},
-    {"eval", cli_cmd_eval, "judge samples against reference frames"},
-    {"export", cli_cmd_export, "write frames as a PDB or mmCIF pseudo-backbone"},
-    {"plot", cli_cmd_plot, "draw the loss curve or frame axes as SVG"},
+    {"train", cmd_train, "train the score model on structures or frames"},
+    {"sample", cmd_sample, "draw frames from a trained model"},
+    {"eval", cmd_eval, "judge samples against reference frames"},
+    {"export", cmd_export, "write frames as a PDB or mmCIF pseudo-backbone"},
+    {"plot", cmd_plot, "draw the loss curve or frame axes as SVG"},
+    {"info", cmd_info, "print what a model or frames file contains"},
     {NULL, NULL, NULL}
 };
 

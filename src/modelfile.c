@@ -187,6 +187,27 @@ ff_model_save(const ff_model *m, const char *path, ff_error *err)
     return ff_outfile_commit(out, err);
 }
 
+int
+ff_model_probe(const char *path, ff_error *err)
+{
+    unsigned char head[MAGIC_SIZE];
+    FILE *fp = fopen(path, "rb");
+
+    if (fp == NULL) {
+        return ff_error_set_errno(err, errno, "%s: cannot open the file",
+                                  path);
+    }
+    size_t got = fread(head, 1, sizeof head, fp);
+    int failed = ferror(fp);
+    int saved = errno;
+    fclose(fp);
+    if (failed) {
+        return ff_error_set_errno(err, saved, "%s: cannot read the file",
+                                  path);
+    }
+    return got == MAGIC_SIZE && memcmp(head, MAGIC, MAGIC_SIZE) == 0;
+}
+
 /* A cursor over the bytes of a model file being read. */
 typedef struct reader {
     const unsigned char *data;

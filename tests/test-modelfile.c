@@ -233,9 +233,19 @@ START_TEST(modelfile_rejects_damage)
     spill(bad, copy, size);
     expect_failure(bad, FF_STATUS_ERR_FORMAT, "schedule base");
 
+    // Probing looks at the magic bytes only.
+    ck_assert_int_eq(ff_model_probe(good, &err), 1);
+    spill(bad, data, 7);
+    ck_assert_int_eq(ff_model_probe(bad, &err), 0);
+    memcpy(copy, data, size);
+    copy[3] = 'm';
+    spill(bad, copy, size);
+    ck_assert_int_eq(ff_model_probe(bad, &err), 0);
+
     // A missing file.
     unlink(bad);
     expect_failure(bad, FF_STATUS_ERR_IO, "cannot open");
+    ck_assert_int_eq(ff_model_probe(bad, &err), FF_STATUS_ERR_IO);
 
     free(copy);
     free(data);

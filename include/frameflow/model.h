@@ -33,8 +33,8 @@ extern "C" {
 #endif
 
 typedef enum ff_model_arch {
-    FF_MODEL_ARCH_SMALL = 0,  /* the tutorial's first model: 3 dense layers */
-    FF_MODEL_ARCH_DEEP = 1    /* the tutorial's protein model: trunk, head */
+    FF_MODEL_ARCH_SMALL = 0,  /* 3 dense layers after the embeddings */
+    FF_MODEL_ARCH_DEEP = 1    /* a trunk and a head of 6 layers each */
 } ff_model_arch;
 
 typedef enum ff_score_chart {
@@ -123,6 +123,13 @@ FF_API FF_WARN_UNUSED ff_model *ff_model_new(const ff_model_config *cfg,
  */
 FF_API FF_WARN_UNUSED ff_model *ff_model_load(const char *path,
                                               ff_error *err);
+
+/*
+ * Return 1 when path starts with the model file's magic bytes, 0 when it
+ * does not (a shorter file included), or FF_STATUS_ERR_IO with err filled
+ * when it cannot be read. Only the first bytes are read.
+ */
+FF_API FF_WARN_UNUSED int ff_model_probe(const char *path, ff_error *err);
 
 /*
  * Write the model, optimiser state included, to path: to a temporary file

@@ -1,0 +1,649 @@
+/*
+ * frameflow train: fit the score model to the frames of one or more
+ * structures or frames files, with checkpoints, a loss log and a resume
+ * that continues exactly.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "frameflow/frames.h"
+#include "frameflow/model.h"
+#include "frameflow/train.h"
+#include "commands.h"
+#include "util.h"
+
+#define DEFAULT_STEPS 30000L
+#define DEFAULT_CHECKPOINT_EVERY 1000L
+#define MAX_THREADS 1024L
+/* The training step is a 32-bit counter of the random numbers. */
+#define MAX_STEPS 4294967294L
+#define MAX_BATCH 1000000L
+/* Weight of the newest loss in the smoothed loss of the progress line. */
+#define LOSS_SMOOTHING 0.02
+
+typedef struct train_args {
+    const char **inputs;
+    int input_count;
+    const char *output;
+    const char *resume;
+    const char *loss_log;
+    int arch;
+    int arch_set;
+    long steps;
+    long batch;
+    int batch_set;
+    double learning_rate;
+    int learning_rate_set;
+    double weight_decay;
+    int weight_decay_set;
+    double translation_scale;
+    int translation_scale_set;
+    int no_center;
+    int score_chart;
+    int score_chart_set;
+    unsigned long long seed;
+    int seed_set;
+    long threads;
+    long checkpoint_every;
+    long interpolate;
+} train_args;
+
+static void
+print_help(void)
+{
+    ff_model_config d;
+
+    ff_model_config_default(&d, FF_MODEL_ARCH_DEEP);
+    printf("Usage: frameflow train INPUT... [OPTIONS]\n"
+           "\n"
+           "Train the score model on the frames of the inputs: structures "
+           "(PDB, mmCIF,\n"
+           "gzip allowed; every chain of the first model) or frames files "
+           "written by\n"
+           "'frameflow frames'. Ctrl-C finishes the current step, writes "
+           "the model and\n"
+           "exits with status 130; --resume continues from it exactly.\n"
+           "\n"
+           "Options:\n");
+    printf("  -o, --output FILE        model file (default: the first "
+           "input's name with\n"
+           "                           .ffm in the current folder; with "
+           "--resume, the\n"
+           "                           resumed file)\n");
+    printf("      --arch NAME          small or deep (default %s)\n",
+           ff_model_arch_name(d.arch));
+    printf("      --steps N            train until the model has taken N "
+           "steps in all\n"
+           "                           (default %ld)\n", DEFAULT_STEPS);
+    printf("      --batch N            samples per step (default %u)\n",
+           d.batch);
+    printf("      --lr X               AdamW learning rate (default %g)\n",
+           d.learning_rate);
+    printf("      --weight-decay X     AdamW decoupled weight decay "
+           "(default %g)\n", d.weight_decay);
+    printf("      --translation-scale X  model units per Angstrom "
+           "(default %g)\n", d.translation_scale);
+    printf("      --no-center          keep translations as they are "
+           "(default: centre them\n"
+           "                           on the centroid of the training "
+           "frames)\n");
+    printf("      --score-chart NAME   rotation score target: local or "
+           "global (default %s)\n", ff_score_chart_name(d.score_chart));
+    printf("      --seed N             seed of weights, batches and noise "
+           "(default %llu)\n", (unsigned long long)d.seed);
+    printf("      --interpolate K      frames added between linked "
+           "residues of a structure\n"
+           "                           (default %d)\n",
+           FF_FRAMES_INTERPOLATE_DEFAULT);
+    printf("      --threads N          OpenMP threads, 0 for the default "
+           "(default 0)\n");
+    printf("      --checkpoint-every N write the model every N steps, 0 "
+           "for never\n"
+           "                           (default %ld)\n",
+           DEFAULT_CHECKPOINT_EVERY);
+    printf("      --resume MODEL       continue training MODEL; batch, lr "
+           "and weight decay\n"
+           "                           default to its stored values\n");
+    printf("      --loss-log FILE      write step,loss,seconds per step as "
+           "CSV (appended to\n"
+           "                           when resuming)\n");
+    printf("  -q, --quiet              print errors only\n"
+           "  -v, --verbose            print more detail\n"
+           "  -h, --help               show this help and exit\n");
+}
+
+enum {
+    OPT_ARCH = 256,
+    OPT_STEPS,
+    OPT_BATCH,
+    OPT_LR,
+    OPT_WEIGHT_DECAY,
+    OPT_TRANSLATION_SCALE,
+    OPT_NO_CENTER,
+    OPT_SCORE_CHART,
+    OPT_SEED,
+    OPT_INTERPOLATE,
+    OPT_THREADS,
+    OPT_CHECKPOINT_EVERY,
+    OPT_RESUME,
+    OPT_LOSS_LOG
+};
+
+static int
+parse_arch(const char *text, int *arch)
+{
+    for (int a = FF_MODEL_ARCH_SMALL; a <= FF_MODEL_ARCH_DEEP; a++) {
+        if (strcmp(text, ff_model_arch_name(a)) == 0) {
+            *arch = a;
+            return 0;
+        }
+    }
+    cli_usage_error("train", "--arch: invalid value '%s'; expected small "
+                    "or deep", text);
+    return -1;
+}
+
+static int
+parse_chart(const char *text, int *chart)
+{
+    for (int c = FF_SCORE_CHART_LOCAL; c <= FF_SCORE_CHART_GLOBAL; c++) {
+        if (strcmp(text, ff_score_chart_name(c)) == 0) {
+            *chart = c;
+            return 0;
+        }
+    }
+    cli_usage_error("train", "--score-chart: invalid value '%s'; expected "
+                    "local or global", text);
+    return -1;
+}
+
+/* Handle one option that takes a number; return 0 or -1 after a usage
+ * error. */
+static int
+parse_number_option(train_args *a, int c, const char *text)
+{
+    switch (c) {
+    case OPT_STEPS:
+        return cli_parse_long("train", "--steps", text, 1, MAX_STEPS,
+                              &a->steps);
+    case OPT_BATCH:
+        a->batch_set = 1;
+        return cli_parse_long("train", "--batch", text, 1, MAX_BATCH,
+                              &a->batch);
+    case OPT_LR:
+        a->learning_rate_set = 1;
+        return cli_parse_double("train", "--lr", text, 0.0, 1e6,
+                                &a->learning_rate);
+    case OPT_WEIGHT_DECAY:
+        a->weight_decay_set = 1;
+        return cli_parse_double("train", "--weight-decay", text, 0.0, 1e6,
+                                &a->weight_decay);
+    case OPT_TRANSLATION_SCALE:
+        a->translation_scale_set = 1;
+        return cli_parse_double("train", "--translation-scale", text, 1e-12,
+                                1e12, &a->translation_scale);
+    case OPT_SEED:
+        a->seed_set = 1;
+        return cli_parse_seed("train", "--seed", text, &a->seed);
+    case OPT_INTERPOLATE:
+        return cli_parse_long("train", "--interpolate", text, 0,
+                              FF_FRAMES_INTERPOLATE_MAX, &a->interpolate);
+    case OPT_THREADS:
+        return cli_parse_long("train", "--threads", text, 0, MAX_THREADS,
+                              &a->threads);
+    case OPT_CHECKPOINT_EVERY:
+        return cli_parse_long("train", "--checkpoint-every", text, 0,
+                              MAX_STEPS, &a->checkpoint_every);
+    default:
+        return -1;
+    }
+}
+
+/* Parse the command line; return 0, -1 after --help, or the exit status. */
+static int
+parse_args(train_args *a, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"arch", required_argument, NULL, OPT_ARCH},
+        {"steps", required_argument, NULL, OPT_STEPS},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"lr", required_argument, NULL, OPT_LR},
+        {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+        {"translation-scale", required_argument, NULL,
+         OPT_TRANSLATION_SCALE},
+        {"no-center", no_argument, NULL, OPT_NO_CENTER},
+        {"score-chart", required_argument, NULL, OPT_SCORE_CHART},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"interpolate", required_argument, NULL, OPT_INTERPOLATE},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
+        {"resume", required_argument, NULL, OPT_RESUME},
+        {"loss-log", required_argument, NULL, OPT_LOSS_LOG},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(a, 0, sizeof *a);
+    a->arch = FF_MODEL_ARCH_DEEP;
+    a->steps = DEFAULT_STEPS;
+    a->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
+    a->interpolate = FF_FRAMES_INTERPOLATE_DEFAULT;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            a->output = optarg;
+            break;
+        case OPT_ARCH:
+            a->arch_set = 1;
+            if (parse_arch(optarg, &a->arch) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_SCORE_CHART:
+            a->score_chart_set = 1;
+            if (parse_chart(optarg, &a->score_chart) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_NO_CENTER:
+            a->no_center = 1;
+            break;
+        case OPT_RESUME:
+            a->resume = optarg;
+            break;
+        case OPT_LOSS_LOG:
+            a->loss_log = optarg;
+            break;
+        case 'q':
+            cli_verbosity = CLI_LEVEL_ERROR;
+            break;
+        case 'v':
+            cli_verbosity++;
+            break;
+        case 'h':
+            print_help();
+            return -1;
+        case ':':
+            return cli_usage_error("train", "%s needs a value",
+                                   argv[optind - 1]);
+        case '?':
+            return cli_usage_error("train", "unknown option '%s'",
+                                   argv[optind - 1]);
+        default:
+            if (parse_number_option(a, c, optarg) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        }
+    }
+    if (optind >= argc) {
+        return cli_usage_error("train", "missing INPUT: give structures or "
+                               "frames files");
+    }
+    a->inputs = (const char **)(argv + optind);
+    a->input_count = argc - optind;
+    return 0;
+}
+
+/* Read the frames of one input, a frames file or a structure, into set. */
+static int
+read_input(ff_frameset *set, const char *path, long interpolate,
+           ff_error *err)
+{
+    int probe = ff_frameset_probe(path, err);
+
+    if (probe < 0) {
+        return probe;
+    }
+    if (probe == 1) {
+        ff_frameset *part = ff_frameset_read(path, err);
+        if (part == NULL) {
+            return err->code;
+        }
+        int status = ff_frameset_append(set, part, err);
+        ff_frameset_free(part);
+        return status;
+    }
+
+    // TODO: structures use the default selection (every chain of the first
+    // model); the --model, --chain and --range options of 'frameflow
+    // frames' are not offered here yet.
+    ff_frames_options options;
+    ff_frames_options_init(&options);
+    options.interpolate = (int)interpolate;
+    return ff_frames_build_file(set, NULL, path, &options, err);
+}
+
+static ff_frameset *
+read_inputs(const train_args *a, ff_error *err)
+{
+    ff_frameset *set = ff_frameset_new(err);
+
+    if (set == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < a->input_count; i++) {
+        size_t before = set->count;
+        if (read_input(set, a->inputs[i], a->interpolate, err) != 0) {
+            ff_frameset_free(set);
+            return NULL;
+        }
+        cli_log(CLI_LEVEL_DEBUG, "%s: %zu frames", a->inputs[i],
+                set->count - before);
+    }
+    return set;
+}
+
+/* Check that no option contradicts the resumed model; return 0 or the
+ * usage exit status. */
+static int
+check_resume_options(const train_args *a, const ff_model_config *c)
+{
+    const char *fixed = NULL;
+
+    if (a->arch_set && a->arch != c->arch) {
+        fixed = "--arch";
+    } else if (a->score_chart_set && a->score_chart != c->score_chart) {
+        fixed = "--score-chart";
+    } else if (a->seed_set && a->seed != c->seed) {
+        fixed = "--seed";
+    } else if (a->translation_scale_set
+               && a->translation_scale != c->translation_scale) {
+        fixed = "--translation-scale";
+    } else if (a->no_center) {
+        fixed = "--no-center";
+    }
+    if (fixed != NULL) {
+        return cli_usage_error("train", "%s cannot change when resuming %s: "
+                               "the model fixes it; leave the option out",
+                               fixed, a->resume);
+    }
+    return 0;
+}
+
+/* Load the model to resume, or create a new one for the frames. */
+static ff_model *
+prepare_model(const train_args *a, const ff_frameset *set, int *usage,
+              ff_error *err)
+{
+    *usage = 0;
+    if (a->resume != NULL) {
+        ff_model *m = ff_model_load(a->resume, err);
+        if (m != NULL) {
+            *usage = check_resume_options(a, ff_model_get_config(m));
+            if (*usage != 0) {
+                ff_model_free(m);
+                return NULL;
+            }
+        }
+        return m;
+    }
+
+    ff_model_config cfg;
+    ff_model_config_default(&cfg, a->arch);
+    if (a->translation_scale_set) {
+        cfg.translation_scale = a->translation_scale;
+    }
+    if (a->score_chart_set) {
+        cfg.score_chart = a->score_chart;
+    }
+    cfg.seed = a->seed;
+    if (ff_train_config_set_frames(&cfg, set->poses, set->count,
+                                   !a->no_center, err) != 0) {
+        return NULL;
+    }
+    return ff_model_new(&cfg, err);
+}
+
+/* State shared with the per-step callback. */
+typedef struct run_state {
+    ff_model *model;
+    const char *output;
+    long checkpoint_every;
+    FILE *loss_log;
+    double start;
+    double smoothed;
+    uint64_t first_step;
+    uint64_t steps_done;
+    cli_progress progress;
+    ff_error err;
+} run_state;
+
+static int
+on_step(const ff_train_progress *p, void *user)
+{
+    run_state *s = user;
+    double now = cli_now();
+
+    s->steps_done++;
+    s->smoothed = s->steps_done == 1
+                  ? p->loss
+                  : (1.0 - LOSS_SMOOTHING) * s->smoothed
+                    + LOSS_SMOOTHING * p->loss;
+    if (s->loss_log != NULL) {
+        fprintf(s->loss_log, "%" PRIu64 ",%.9g,%.3f\n", p->step, p->loss,
+                now - s->start);
+    }
+
+    char extra[96];
+    snprintf(extra, sizeof extra, "step %" PRIu64 "/%" PRIu64 ", loss %.4g",
+             p->step, p->target, s->smoothed);
+    cli_progress_update(&s->progress, (long)(p->step - s->first_step), extra);
+
+    if (s->checkpoint_every > 0 && p->step % (uint64_t)s->checkpoint_every == 0
+        && p->step < p->target) {
+        int status = ff_model_save(s->model, s->output, &s->err);
+        if (status != 0) {
+            return status;
+        }
+        cli_log(CLI_LEVEL_DEBUG, "checkpoint at step %" PRIu64 " written to "
+                "%s", p->step, s->output);
+    }
+    return 0;
+}
+
+/* Open the loss log: appended to when resuming, started afresh with a
+ * header otherwise. */
+static FILE *
+open_loss_log(const char *path, int resuming)
+{
+    int append = resuming && access(path, F_OK) == 0;
+    FILE *fp = fopen(path, append ? "a" : "w");
+
+    if (fp == NULL) {
+        cli_error("%s: cannot open the loss log for writing", path);
+        return NULL;
+    }
+    if (!append || ftell(fp) == 0) {
+        fputs("step,loss,seconds\n", fp);
+    }
+    return fp;
+}
+
+static int
+close_loss_log(FILE *fp, const char *path)
+{
+    if (fp == NULL) {
+        return 0;
+    }
+    int failed = ferror(fp);
+    if (fclose(fp) != 0 || failed) {
+        cli_error("%s: writing the loss log failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Run the steps and save the model; return the exit status. */
+static int
+train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
+               const char *output)
+{
+    const ff_model_config *c = ff_model_get_config(m);
+    run_state s;
+
+    memset(&s, 0, sizeof s);
+    s.model = m;
+    s.output = output;
+    s.checkpoint_every = a->checkpoint_every;
+    s.first_step = c->step;
+    if (a->loss_log != NULL) {
+        s.loss_log = open_loss_log(a->loss_log, a->resume != NULL);
+        if (s.loss_log == NULL) {
+            return CLI_EXIT_FAILURE;
+        }
+    }
+
+    cli_install_stop_handler();
+    s.start = cli_now();
+    cli_progress_start(&s.progress, "train", (long)((uint64_t)a->steps
+                                                    - s.first_step));
+    int status = ff_trainer_run(tr, (uint64_t)a->steps, on_step, &s,
+                                &cli_stop_requested, &s.err);
+    cli_progress_finish(&s.progress);
+    double seconds = cli_now() - s.start;
+    int log_failed = close_loss_log(s.loss_log, a->loss_log);
+
+    if (status != 0 && status != FF_STATUS_ERR_INTERRUPTED) {
+        cli_report(&s.err);
+        return CLI_EXIT_FAILURE;
+    }
+    ff_error err;
+    if (ff_model_save(m, output, &err) != 0) {
+        cli_report(&err);
+        return CLI_EXIT_FAILURE;
+    }
+    if (status == FF_STATUS_ERR_INTERRUPTED) {
+        cli_error("stopped at step %" PRIu64 " of %ld; model written to %s; "
+                  "continue with --resume %s", c->step, a->steps, output,
+                  output);
+        return CLI_EXIT_INTERRUPTED;
+    }
+    cli_log(CLI_LEVEL_INFO, "trained %" PRIu64 " steps in %.1f s (%.1f "
+            "steps/s), last smoothed loss %.4g; model written to %s",
+            s.steps_done, seconds,
+            seconds > 0.0 ? (double)s.steps_done / seconds : 0.0, s.smoothed,
+            output);
+    return log_failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+static void
+log_start(const train_args *a, const ff_model *m, size_t frames,
+          const char *output)
+{
+    const ff_model_config *c = ff_model_get_config(m);
+    int threads = 1;
+
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    cli_log(CLI_LEVEL_INFO, "%s %s model (%" PRIu64 " parameters) on %zu "
+            "frames: steps %" PRIu64 " to %ld, batch %u, lr %g, weight "
+            "decay %g, %d threads; writing %s",
+            a->resume != NULL ? "resuming the" : "training a",
+            ff_model_arch_name(c->arch), c->param_count, frames, c->step,
+            a->steps, c->batch, c->learning_rate, c->weight_decay, threads,
+            output);
+}
+
+int
+cmd_train(int argc, char **argv)
+{
+    train_args a;
+    ff_error err;
+    ff_frameset *set = NULL;
+    ff_model *m = NULL;
+    ff_trainer *tr = NULL;
+    char *default_output = NULL;
+    int usage = 0;
+    int status = CLI_EXIT_FAILURE;
+
+    int parsed = parse_args(&a, argc, argv);
+    if (parsed != 0) {
+        return parsed < 0 ? CLI_EXIT_OK : parsed;
+    }
+#ifdef _OPENMP
+    if (a.threads > 0) {
+        omp_set_num_threads((int)a.threads);
+    }
+#endif
+
+    const char *output = a.output;
+    if (output == NULL) {
+        output = a.resume;
+    }
+    if (output == NULL) {
+        default_output = cli_basename_with_extension(a.inputs[0], ".ffm");
+        if (default_output == NULL) {
+            cli_error("out of memory");
+            return CLI_EXIT_FAILURE;
+        }
+        output = default_output;
+    }
+
+    set = read_inputs(&a, &err);
+    if (set == NULL) {
+        cli_report(&err);
+        goto done;
+    }
+    m = prepare_model(&a, set, &usage, &err);
+    if (m == NULL) {
+        if (usage != 0) {
+            status = usage;
+        } else {
+            cli_report(&err);
+        }
+        goto done;
+    }
+
+    ff_train_options opt;
+    ff_train_options_from_model(&opt, m);
+    if (a.batch_set) {
+        opt.batch = (uint32_t)a.batch;
+    }
+    if (a.learning_rate_set) {
+        opt.learning_rate = a.learning_rate;
+    }
+    if (a.weight_decay_set) {
+        opt.weight_decay = a.weight_decay;
+    }
+    tr = ff_trainer_new(m, set->poses, set->count, &opt, &err);
+    if (tr == NULL) {
+        cli_report(&err);
+        goto done;
+    }
+
+    if (ff_model_get_config(m)->step >= (uint64_t)a.steps) {
+        cli_log(CLI_LEVEL_INFO, "%s has already taken %" PRIu64 " steps, "
+                "at least --steps %ld; nothing to do", a.resume,
+                ff_model_get_config(m)->step, a.steps);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
+    log_start(&a, m, set->count, output);
+    status = train_and_save(&a, m, tr, output);
+    if (status == CLI_EXIT_OK) {
+        cli_run_end();
+    }
+
+done:
+    ff_trainer_free(tr);
+    ff_model_free(m);
+    ff_frameset_free(set);
+    free(default_output);
+    return status;
+}

@@ -1,0 +1,105 @@
+#!/bin/sh
+# Exercise 'frameflow train' and 'frameflow info' end to end: option
+# checks (exit 2), a run resumed halfway that must give the same model file
+# bit for bit as one run in one go, the loss log, and SIGINT, which must
+# leave a model that resumes.
+#
+# Usage: cli-train.sh FRAMEFLOW STRUCTURE
+set -eu
+
+frameflow=$1
+structure=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+expect_status() {
+    want=$1
+    shift
+    set +e
+    "$@" >out.txt 2>err.txt
+    got=$?
+    set -e
+    if [ "$got" -ne "$want" ]; then
+        fail "'$*' exited $got, expected $want: $(cat err.txt)"
+    fi
+}
+
+# Invalid values are usage errors that name the option.
+for option in "--batch 0" "--steps 0" "--steps -3" "--lr nan" "--lr -1" \
+              "--weight-decay -0.5" "--translation-scale 0" \
+              "--arch medium" "--score-chart left" "--threads -2" \
+              "--checkpoint-every -1" "--seed x" "--interpolate -1"; do
+    # shellcheck disable=SC2086
+    expect_status 2 "$frameflow" train "$structure" $option
+    name=${option%% *}
+    grep -q -- "$name" err.txt || fail "message for '$option' lacks $name"
+done
+expect_status 2 "$frameflow" train
+expect_status 1 "$frameflow" train missing.pdb
+[ ! -e missing.ffm ] || fail "a failed run left missing.ffm"
+
+# 40 steps in one go against 20 + 20 resumed, same thread count.
+common="--arch small --batch 50 --threads 2 --seed 3"
+# shellcheck disable=SC2086
+expect_status 0 "$frameflow" train "$structure" $common --steps 40 \
+    -o whole.ffm --loss-log whole.csv --checkpoint-every 7 -v
+grep -q "checkpoint at step 35" err.txt || fail "no checkpoint at step 35"
+# shellcheck disable=SC2086
+expect_status 0 "$frameflow" train "$structure" $common --steps 20 \
+    -o half.ffm --loss-log half.csv
+expect_status 0 "$frameflow" train "$structure" --threads 2 --steps 40 \
+    --resume half.ffm --loss-log half.csv
+cmp -s whole.ffm half.ffm || fail "resumed model differs from one run"
+[ "$(wc -l <half.csv)" -eq 41 ] || fail "resumed loss log lacks lines"
+cut -d, -f1,2 whole.csv >whole.cut
+cut -d, -f1,2 half.csv >half.cut
+cmp -s whole.cut half.cut || fail "resumed loss log differs"
+
+# The model fixes its architecture; other frames are rejected.
+expect_status 2 "$frameflow" train "$structure" --resume half.ffm \
+    --arch deep --steps 60
+expect_status 1 "$frameflow" train "$structure" --resume half.ffm \
+    --interpolate 2 --steps 60
+grep -q "differ" err.txt || fail "other frames not reported"
+
+# info reads the model.
+expect_status 0 "$frameflow" info whole.ffm
+grep -q "steps taken *40" out.txt || fail "info does not show 40 steps"
+expect_status 1 "$frameflow" info "$structure"
+
+# SIGINT after the first logged step: the step finishes, the model is
+# written, the exit status is 130, and the model resumes.
+"$frameflow" train "$structure" --arch small --batch 20 --threads 1 \
+    --steps 1000000 -o stopped.ffm --loss-log stopped.csv -q 2>err.txt &
+pid=$!
+tries=0
+while [ "$(wc -l <stopped.csv 2>/dev/null || echo 0)" -lt 3 ] \
+      && [ $tries -lt 600 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+kill -INT $pid
+set +e
+wait $pid
+status=$?
+set -e
+[ "$status" -eq 130 ] || fail "SIGINT gave exit status $status, not 130"
+grep -q "continue with --resume stopped.ffm" err.txt \
+    || fail "SIGINT message missing: $(cat err.txt)"
+expect_status 0 "$frameflow" info stopped.ffm
+steps=$(sed -n 's/^ *steps taken *//p' out.txt)
+expect_status 0 "$frameflow" train "$structure" --threads 1 \
+    --resume stopped.ffm --steps $((steps + 2))
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures failed"
+    exit 1
+fi
+echo "cli-train: all checks passed"
