@@ -88,12 +88,22 @@ fi
 echo "$(wc -l <"$tmp/exported.txt") symbols"
 
 echo "== program and manual page"
-version=$("$program" --version | head -n 1)
+# --version prints the frameflow and gemmi versions and the OpenMP state;
+# OMP_NUM_THREADS sets the thread count that it reports.
+OMP_NUM_THREADS=3 "$program" --version >"$tmp/version"
 expected=$(grep -oE '"[0-9]+\.[0-9]+\.[0-9]+"' "$includedir/version.h" \
     | tr -d '"')
-if [[ "$version" != "frameflow $expected" ]]; then
-    fail "frameflow --version printed '$version'," \
+if [[ "$(sed -n 1p "$tmp/version")" != "frameflow $expected" ]]; then
+    fail "frameflow --version printed '$(sed -n 1p "$tmp/version")'," \
          "expected 'frameflow $expected'"
+fi
+if ! sed -n 2p "$tmp/version" | grep -qE '^gemmi [0-9]+\.[0-9]+'; then
+    fail "the second line of frameflow --version is not 'gemmi VERSION'"
+fi
+if ! sed -n 3p "$tmp/version" \
+        | grep -qxE 'OpenMP: (on, 3 threads available|off)'; then
+    fail "the third line of frameflow --version is not the OpenMP state" \
+         "with OMP_NUM_THREADS=3: '$(sed -n 3p "$tmp/version")'"
 fi
 if ! grep -q '^\.TH FRAMEFLOW 1' "$manpage"; then
     fail "$manpage has no .TH FRAMEFLOW 1 line"
