@@ -122,7 +122,10 @@ done <"$tmp/help-commands"
 
 count=$(wc -l <"$tmp/help-commands")
 if ((failed > 0)); then
-    echo "check-manpage: $failed checks failed" >&2
+    echo "check-manpage: $failed checks failed; update $manpage: each" \
+         "command has a '.SS COMMAND' subsection under '.SH COMMANDS'" \
+         "with one .TP entry per option, the option line right after" \
+         "the .TP" >&2
     exit 1
 fi
 echo "check-manpage: the manual page matches frameflow --help" \
