@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 
+#include "frameflow/structure.h"
 #include "frameflow/version.h"
 
 #include "commands.h"
@@ -51,6 +52,7 @@ static void
 print_version(void)
 {
     printf("frameflow %s\n", ff_version());
+    printf("gemmi %s\n", ff_structure_gemmi_version());
 #ifdef _OPENMP
     printf("OpenMP: on, %d threads available\n", omp_get_max_threads());
 #else
