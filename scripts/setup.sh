@@ -6,6 +6,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# pymol runs the test that opens the PyMOL scripts frameflow writes.
 packages=(gcc g++ meson ninja-build pkg-config zlib1g-dev
           gemmi-dev tao-pegtl-dev libfast-float-dev check
           pymol)
