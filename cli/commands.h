@@ -5,6 +5,7 @@
 #ifndef FRAMEFLOW_CLI_COMMANDS_H
 #define FRAMEFLOW_CLI_COMMANDS_H
 
+int cmd_frames(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 

@@ -22,6 +22,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"frames", cmd_frames, "read structures and write their residue frames"},
     {"train", cmd_train, "train the score model on structures or frames"},
     {"info", cmd_info, "print what a model or frames file contains"},
     {NULL, NULL, NULL}
