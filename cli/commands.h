@@ -7,6 +7,7 @@
 
 int cmd_eval(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_frames(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sample(int argc, char **argv);

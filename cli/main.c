@@ -22,6 +22,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"frames", cmd_frames, "read structures and write their residue frames"},
     {"train", cmd_train, "train the score model on structures or frames"},
     {"sample", cmd_sample, "draw frames from a trained model"},
     {"eval", cmd_eval, "judge samples against reference frames"},

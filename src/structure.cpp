@@ -234,15 +234,24 @@ set_from_exception(ff_error *err, int code, const char *path,
             c = ' ';
         }
     }
-    // gemmi often starts its messages with the file name already.
+    // gemmi's CIF messages start with "PATH:LINE:COLUMN: " and its PDB
+    // messages with "Problem in line LINE: "; both become "PATH:LINE: ".
     const char *text = line.c_str();
     size_t plen = std::strlen(path);
     if (line.compare(0, plen, path) == 0 && line.size() > plen
         && line[plen] == ':') {
         text += plen + 1;
+        if (*text >= '0' && *text <= '9') {
+            return ff_error_set(err, code, "%s:%s", path, text);
+        }
         while (*text == ' ') {
             text++;
         }
+    }
+    const char *problem = "Problem in line ";
+    if (std::strncmp(text, problem, std::strlen(problem)) == 0) {
+        return ff_error_set(err, code, "%s:%s", path,
+                            text + std::strlen(problem));
     }
     return ff_error_set(err, code, "%s: %s", path, text);
 }

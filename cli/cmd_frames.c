@@ -1,0 +1,183 @@
+/*
+ * frameflow frames: read structures and write their residue frames to a
+ * frames file, in input order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frameflow/frames.h"
+
+#include "commands.h"
+#include "inputs.h"
+#include "util.h"
+
+static const char *const command_name = "frames";
+
+typedef struct frames_run {
+    ff_framesfile *file;
+    const char *output;
+    int summary;          /* --summary: print the per-chain table */
+    int header_printed;
+} frames_run;
+
+static void
+print_usage(void)
+{
+    printf("Usage: frameflow frames INPUT... -o FILE [OPTIONS]\n\n"
+           "Read protein structures (PDB or mmCIF, plain or gzip, found by "
+           "content)\nand write one frame per residue, plus interpolated "
+           "frames between linked\nresidues, to a tab-separated frames file "
+           "(gzip when FILE ends in .gz).\nFrames are written in input "
+           "order; inputs are read in parallel.\n\n"
+           "Options:\n"
+           "  -o, --output FILE    frames file to write (required); it "
+           "appears only when\n"
+           "                       every input was read\n"
+           "  --summary            print a table per chain to stdout: file, "
+           "model, chain,\n"
+           "                       residues, frames, skipped, rejected, "
+           "breaks,\n"
+           "                       interpolated\n"
+           "  -q, --quiet          print errors only\n"
+           "  -v, --verbose        print more detail; repeat for more\n"
+           "  -h, --help           show this help and exit\n\n");
+    cli_inputs_print_help(stdout);
+    printf("\nA residue needs N, CA and C; one without them is skipped, and "
+           "one whose atoms\nare non-finite, coincident or collinear is "
+           "rejected. Residues are linked when\nC(i) to N(i+1) is at most "
+           "%.1f A; nothing is interpolated across a break.\n",
+           FF_FRAMES_LINK_MAX);
+}
+
+static void
+print_summary(frames_run *run, const char *path,
+              const ff_frames_summary *summary)
+{
+    if (!run->header_printed) {
+        printf("file\tmodel\tchain\tresidues\tframes\tskipped\trejected\t"
+               "breaks\tinterpolated\n");
+        run->header_printed = 1;
+    }
+    for (size_t c = 0; c < summary->chain_count; c++) {
+        const ff_chain_summary *ch = &summary->chains[c];
+        printf("%s\t%d\t%s\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\n", path,
+               (int)ch->model, ch->chain, ch->residues, ch->frames,
+               ch->skipped, ch->rejected, ch->breaks, ch->interpolated);
+    }
+}
+
+static int
+write_sink(void *user, size_t index, const char *path,
+           const ff_frameset *set, const ff_frames_summary *summary)
+{
+    frames_run *run = user;
+    ff_error err;
+
+    (void)index;
+    if (ff_framesfile_write(run->file, set, &err) != 0) {
+        cli_report(&err);
+        return CLI_EXIT_FAILURE;
+    }
+    if (run->summary && summary != NULL) {
+        print_summary(run, path, summary);
+    }
+    return 0;
+}
+
+/* Parse the arguments into run and in. Return 0, -1 after --help, or a
+ * CLI exit status. */
+static int
+parse_arguments(int argc, char **argv, frames_run *run, cli_inputs *in)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int used = cli_inputs_parse_option(in, command_name, argc, argv, &i);
+        if (used < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (used > 0) {
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            print_usage();
+            return -1;
+        } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
+            if (i + 1 >= argc) {
+                return cli_usage_error(command_name, "%s: missing value",
+                                       arg);
+            }
+            run->output = argv[++i];
+        } else if (strncmp(arg, "--output=", 9) == 0) {
+            run->output = arg + 9;
+        } else if (strcmp(arg, "--summary") == 0) {
+            run->summary = 1;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            cli_verbosity = CLI_LEVEL_ERROR;
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            cli_verbosity++;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            return cli_usage_error(command_name, "unknown option '%s'", arg);
+        } else if (cli_inputs_add_path(in, arg) != 0) {
+            return CLI_EXIT_FAILURE;
+        }
+    }
+    if (run->output == NULL) {
+        return cli_usage_error(command_name, "missing -o FILE, the frames "
+                               "file to write");
+    }
+    return 0;
+}
+
+int
+cmd_frames(int argc, char **argv)
+{
+    frames_run run;
+    cli_inputs in;
+    cli_inputs_totals totals;
+    ff_error err;
+
+    memset(&run, 0, sizeof run);
+    cli_inputs_init(&in);
+    int status = parse_arguments(argc, argv, &run, &in);
+    if (status != 0) {
+        cli_inputs_free(&in);
+        return status < 0 ? CLI_EXIT_OK : status;
+    }
+
+    cli_install_stop_handler();
+    run.file = ff_framesfile_open(run.output, &err);
+    if (run.file == NULL) {
+        cli_report(&err);
+        cli_inputs_free(&in);
+        return CLI_EXIT_FAILURE;
+    }
+    status = cli_inputs_read(&in, command_name, write_sink, &run, &totals);
+    fflush(stdout);
+    if (status != 0) {
+        ff_framesfile_abort(run.file);
+        cli_inputs_free(&in);
+        return status;
+    }
+    if (ff_framesfile_commit(run.file, &err) != 0) {
+        cli_report(&err);
+        cli_inputs_free(&in);
+        return CLI_EXIT_FAILURE;
+    }
+
+    cli_log(CLI_LEVEL_INFO,
+            "wrote %zu frames (%zu of residues, %zu interpolated) from %zu "
+            "residues of %zu input%s to %s",
+            totals.frames, totals.frames - totals.interpolated,
+            totals.interpolated, totals.residues, totals.read,
+            totals.read == 1 ? "" : "s", run.output);
+    cli_run_end();
+    cli_inputs_free(&in);
+    if (totals.skipped > 0) {
+        cli_error("%zu of %zu inputs were skipped because they could not be "
+                  "read (see the messages above); %s holds the others",
+                  totals.skipped, totals.files, run.output);
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,781 @@
+#include "inputs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "util.h"
+
+void
+cli_inputs_init(cli_inputs *in)
+{
+    memset(in, 0, sizeof *in);
+    ff_frames_options_init(&in->frames);
+}
+
+void
+cli_inputs_free(cli_inputs *in)
+{
+    for (size_t i = 0; i < in->entry_count; i++) {
+        free(in->entries[i].path);
+    }
+    free(in->entries);
+    for (size_t i = 0; i < in->frames.chain_count; i++) {
+        free(in->chains[i]);
+    }
+    free(in->chains);
+    free(in->ranges);
+    memset(in, 0, sizeof *in);
+}
+
+static int
+add_entry(cli_inputs *in, const char *path, int is_list)
+{
+    cli_input_entry *grown = realloc(in->entries, (in->entry_count + 1)
+                                                  * sizeof *grown);
+    if (grown == NULL) {
+        cli_error("out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    in->entries = grown;
+    grown[in->entry_count].path = strdup(path);
+    if (grown[in->entry_count].path == NULL) {
+        cli_error("out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    grown[in->entry_count].is_list = is_list;
+    in->entry_count++;
+    return 0;
+}
+
+int
+cli_inputs_add_path(cli_inputs *in, const char *path)
+{
+    return add_entry(in, path, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+
+/*
+ * Match argv[*i] against option name. Return 1 with *value set (from
+ * "--name=value" or the next argument, advancing *i), 0 when it is another
+ * argument, or -1 after printing that the value is missing.
+ */
+static int
+option_value(const char *command, int argc, char **argv, int *i,
+             const char *name, const char **value)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) != 0) {
+        return 0;
+    }
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0') {
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        cli_usage_error(command, "%s: missing value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+/* Parse "H" or "H,L" into the chain list. */
+static int
+parse_chains(cli_inputs *in, const char *command, const char *text)
+{
+    const char *p = text;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0) {
+            cli_usage_error(command, "--chain: invalid value '%s'; expected "
+                            "chain names separated by commas, such as H,L",
+                            text);
+            return -1;
+        }
+        char **grown = realloc(in->chains, (in->frames.chain_count + 1)
+                                           * sizeof *grown);
+        if (grown == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        in->chains = grown;
+        grown[in->frames.chain_count] = strndup(p, n);
+        if (grown[in->frames.chain_count] == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        in->frames.chain_count++;
+        in->frames.chains = (const char *const *)in->chains;
+        if (comma == NULL) {
+            return 0;
+        }
+        p = comma + 1;
+    }
+}
+
+static int
+parse_range(cli_inputs *in, const char *command, const char *text)
+{
+    ff_frames_range range;
+    ff_error err;
+
+    if (ff_frames_range_parse(&range, text, &err) != 0) {
+        cli_usage_error(command, "--range: %s", err.message);
+        return -1;
+    }
+    ff_frames_range *grown = realloc(in->ranges, (in->frames.range_count + 1)
+                                                 * sizeof *grown);
+    if (grown == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    in->ranges = grown;
+    grown[in->frames.range_count++] = range;
+    in->frames.ranges = in->ranges;
+    return 0;
+}
+
+static int
+parse_altloc(cli_inputs *in, const char *command, const char *text)
+{
+    if (strcmp(text, "occupancy") == 0) {
+        in->frames.altloc = FF_ALTLOC_OCCUPANCY;
+    } else if (strcmp(text, "first") == 0) {
+        in->frames.altloc = FF_ALTLOC_FIRST;
+    } else {
+        cli_usage_error(command, "--altloc: invalid value '%s'; expected "
+                        "occupancy or first", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Names of the options that take a value, in the order of the
+ * CLI_INPUTS_OPTION_* codes. */
+static const char *const valued_options[] = {
+    "--model", "--chain", "--range", "--altloc", "--interpolate",
+    "--threads", "--list"
+};
+
+/* Apply the input option with code (an index into valued_options, or
+ * CLI_INPUTS_OPTION_KEEP_GOING) and its value. Return 1, or -1 after
+ * printing a usage error. */
+static int
+apply_option(cli_inputs *in, const char *command, int code,
+             const char *value)
+{
+    long number = 0;
+
+    switch (code) {
+    case CLI_INPUTS_OPTION_MODEL:
+        if (cli_parse_long(command, "--model", value, 1, INT32_MAX, &number)
+            != 0) {
+            return -1;
+        }
+        in->frames.model = (int32_t)number;
+        in->selection_given = 1;
+        return 1;
+    case CLI_INPUTS_OPTION_CHAIN:
+        in->selection_given = 1;
+        return parse_chains(in, command, value) == 0 ? 1 : -1;
+    case CLI_INPUTS_OPTION_RANGE:
+        in->selection_given = 1;
+        return parse_range(in, command, value) == 0 ? 1 : -1;
+    case CLI_INPUTS_OPTION_ALTLOC:
+        in->selection_given = 1;
+        return parse_altloc(in, command, value) == 0 ? 1 : -1;
+    case CLI_INPUTS_OPTION_INTERPOLATE:
+        if (cli_parse_long(command, "--interpolate", value, 0,
+                           FF_FRAMES_INTERPOLATE_MAX, &number) != 0) {
+            return -1;
+        }
+        in->frames.interpolate = (int)number;
+        in->selection_given = 1;
+        return 1;
+    case CLI_INPUTS_OPTION_THREADS:
+        if (cli_parse_long(command, "--threads", value, 1, 4096, &number)
+            != 0) {
+            return -1;
+        }
+        in->threads = (int)number;
+        return 1;
+    case CLI_INPUTS_OPTION_LIST:
+        return add_entry(in, value, 1) == 0 ? 1 : -1;
+    case CLI_INPUTS_OPTION_KEEP_GOING:
+        in->keep_going = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int
+cli_inputs_parse_option(cli_inputs *in, const char *command, int argc,
+                        char **argv, int *i)
+{
+    if (strcmp(argv[*i], "--keep-going") == 0) {
+        return apply_option(in, command, CLI_INPUTS_OPTION_KEEP_GOING, NULL);
+    }
+    for (int code = 0; code < CLI_INPUTS_OPTION_KEEP_GOING; code++) {
+        const char *value = NULL;
+        int found = option_value(command, argc, argv, i,
+                                 valued_options[code], &value);
+        if (found != 0) {
+            return found < 0 ? -1 : apply_option(in, command, code, value);
+        }
+    }
+    return 0;
+}
+
+int
+cli_inputs_getopt(cli_inputs *in, const char *command, int opt,
+                  const char *arg)
+{
+    if (opt < CLI_INPUTS_OPTION_BASE
+        || opt > CLI_INPUTS_OPTION_BASE + CLI_INPUTS_OPTION_KEEP_GOING) {
+        return 0;
+    }
+    return apply_option(in, command, opt - CLI_INPUTS_OPTION_BASE, arg);
+}
+
+void
+cli_inputs_print_help(FILE *out)
+{
+    ff_frames_options d;
+
+    ff_frames_options_init(&d);
+    fprintf(out,
+            "Inputs (structures, folders of structures, frames files):\n"
+            "  --list FILE          read input paths from FILE, one per "
+            "line\n"
+            "  --keep-going         skip inputs that cannot be read, name "
+            "them on\n"
+            "                       stderr and end with status 1\n"
+            "  --threads N          read N inputs at a time (default: "
+            "OpenMP's, %d here)\n"
+            "\n"
+            "Selection and frames (structures only):\n"
+            "  --model N            model number as in the file (default: "
+            "the first model)\n"
+            "  --chain LIST         chains to read, such as H or H,L "
+            "(default: every\n"
+            "                       chain with amino acids; with --range, "
+            "the chains\n"
+            "                       the ranges name)\n"
+            "  --range SPEC         residues CHAIN:FIRST-LAST with insertion "
+            "codes, such\n"
+            "                       as H:1-101 or H:52A-82C; repeatable\n"
+            "  --altloc POLICY      occupancy: per atom the altloc with the "
+            "highest\n"
+            "                       occupancy, the first on a tie; first: "
+            "the first in\n"
+            "                       the file (default: %s)\n"
+            "  --interpolate K      frames added between linked residues, "
+            "0 to %d\n"
+            "                       (default: %d; 0 turns it off)\n",
+#ifdef _OPENMP
+            omp_get_max_threads(),
+#else
+            1,
+#endif
+            d.altloc == FF_ALTLOC_OCCUPANCY ? "occupancy" : "first",
+            FF_FRAMES_INTERPOLATE_MAX, d.interpolate);
+}
+
+/* ------------------------------------------------------------------ */
+/* Expansion of folders and lists                                      */
+
+typedef struct path_list {
+    char **paths;
+    size_t count;
+} path_list;
+
+static void
+path_list_free(path_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->paths[i]);
+    }
+    free(list->paths);
+    list->paths = NULL;
+    list->count = 0;
+}
+
+/* Append a copy of path (or of dir/name when name is not NULL). */
+static int
+path_list_add(path_list *list, const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + (name ? strlen(name) + 2 : 1);
+    char *copy = malloc(n);
+    char **grown = realloc(list->paths, (list->count + 1) * sizeof *grown);
+
+    if (copy == NULL || grown == NULL) {
+        free(copy);
+        if (grown != NULL) {
+            list->paths = grown;
+        }
+        cli_error("out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    list->paths = grown;
+    if (name != NULL) {
+        size_t d = strlen(dir);
+        int slash = d > 0 && dir[d - 1] == '/';
+        snprintf(copy, n, "%s%s%s", dir, slash ? "" : "/", name);
+    } else {
+        memcpy(copy, dir, n);
+    }
+    list->paths[list->count++] = copy;
+    return 0;
+}
+
+static int
+ends_with_nocase(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+
+    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
+}
+
+/* Return whether a file name in a folder names a structure file. */
+static int
+is_structure_name(const char *name)
+{
+    static const char *const suffixes[] = {".pdb", ".ent", ".cif", ".mmcif"};
+    size_t n = strlen(name);
+
+    if (name[0] == '.') {
+        return 0;
+    }
+    if (ends_with_nocase(name, n, ".gz")) {
+        n -= 3;
+    }
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        if (ends_with_nocase(name, n, suffixes[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add every structure file directly inside folder, sorted by name. */
+static int
+expand_folder(path_list *list, const char *folder)
+{
+    DIR *dir = opendir(folder);
+    path_list names = {NULL, 0};
+
+    if (dir == NULL) {
+        cli_error("%s: cannot open folder: %s", folder, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    struct dirent *entry;
+    int status = 0;
+    while (status == 0 && (entry = readdir(dir)) != NULL) {
+        if (is_structure_name(entry->d_name)) {
+            status = path_list_add(&names, entry->d_name, NULL);
+        }
+    }
+    closedir(dir);
+    if (status == 0 && names.count == 0) {
+        cli_error("%s: folder holds no structure files (.pdb, .ent, .cif, "
+                  ".mmcif, optionally .gz)", folder);
+        status = CLI_EXIT_FAILURE;
+    }
+    if (status == 0) {
+        qsort(names.paths, names.count, sizeof *names.paths, compare_names);
+    }
+    for (size_t i = 0; status == 0 && i < names.count; i++) {
+        status = path_list_add(list, folder, names.paths[i]);
+    }
+    path_list_free(&names);
+    return status;
+}
+
+/* Add a path given directly or in a list: a folder expands. */
+static int
+expand_path(path_list *list, const char *path)
+{
+    if (cli_is_directory(path)) {
+        return expand_folder(list, path);
+    }
+    return path_list_add(list, path, NULL);
+}
+
+/* Add every path named in the list file at path. */
+static int
+expand_list(path_list *list, const char *path)
+{
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        cli_error("%s: cannot open list of inputs: %s", path,
+                  strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t n;
+    int status = 0;
+    while (status == 0 && (n = getline(&line, &size, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'
+                         || line[n - 1] == ' ' || line[n - 1] == '\t')) {
+            line[--n] = '\0';
+        }
+        char *p = line + strspn(line, " \t");
+        if (*p == '\0' || *p == '#') {
+            continue;
+        }
+        status = expand_path(list, p);
+    }
+    if (status == 0 && ferror(f)) {
+        cli_error("%s: read failed", path);
+        status = CLI_EXIT_FAILURE;
+    }
+    free(line);
+    fclose(f);
+    return status;
+}
+
+static int
+expand_inputs(const cli_inputs *in, const char *command, path_list *list)
+{
+    if (in->entry_count == 0) {
+        return cli_usage_error(command, "no inputs; give structure files, "
+                               "folders or --list FILE");
+    }
+    for (size_t i = 0; i < in->entry_count; i++) {
+        int status = in->entries[i].is_list
+                     ? expand_list(list, in->entries[i].path)
+                     : expand_path(list, in->entries[i].path);
+        if (status != 0) {
+            return status;
+        }
+    }
+    if (list->count == 0) {
+        cli_error("the input lists name no files");
+        return CLI_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+enum slot_state {
+    SLOT_PENDING = 0,
+    SLOT_READ = 1,
+    SLOT_FAILED = 2,
+    SLOT_NOT_READ = 3    /* left out after the run stopped */
+};
+
+/* One input's result, kept until its turn to be delivered. */
+typedef struct slot {
+    int state;
+    int is_frames_file;
+    ff_frameset *set;
+    ff_frames_summary summary;
+    char *message;        /* why reading failed, or NULL */
+} slot;
+
+/* What every thread of cli_inputs_read shares. */
+typedef struct read_state {
+    const cli_inputs *in;
+    const path_list *list;
+    slot *slots;
+    size_t next;          /* first input not yet delivered */
+    int stop;             /* set when the run must end early */
+    int status;           /* exit status of the first failure */
+    int warned_selection; /* the selection options were reported unused */
+    char *empty_path;     /* the first structure that gave no frames */
+    cli_inputs_sink sink;
+    void *user;
+    cli_inputs_totals *totals;
+    cli_progress progress;
+} read_state;
+
+/* Read one input into its slot. */
+static void
+read_one(const cli_inputs *in, const char *path, slot *s)
+{
+    ff_error err;
+    int status = FF_STATUS_OK;
+
+    ff_error_clear(&err);
+    s->set = ff_frameset_new(&err);
+    if (s->set == NULL) {
+        status = err.code;
+    }
+    int probe = status == 0 ? ff_frameset_probe(path, &err) : 0;
+    if (probe < 0) {
+        status = probe;
+    } else if (probe == 1) {
+        s->is_frames_file = 1;
+        ff_frameset_free(s->set);
+        s->set = ff_frameset_read(path, &err);
+        status = s->set == NULL ? err.code : 0;
+    } else if (status == 0) {
+        status = ff_frames_build_file(s->set, &s->summary, path, &in->frames,
+                                      &err);
+    }
+    s->state = status == 0 ? SLOT_READ : SLOT_FAILED;
+    if (status != 0) {
+        // A failed input keeps only its message until its turn comes.
+        ff_frameset_free(s->set);
+        s->set = NULL;
+        s->message = strdup(err.message[0] ? err.message
+                                           : ff_status_name(status));
+    }
+}
+
+static void
+request_stop(read_state *rs, int status)
+{
+    rs->status = status;
+    #pragma omp atomic write
+    rs->stop = 1;
+}
+
+/* Warn about chains without frames and rejected residues. */
+static void
+warn_chains(const char *path, const ff_frames_summary *summary)
+{
+    for (size_t c = 0; c < summary->chain_count; c++) {
+        const ff_chain_summary *ch = &summary->chains[c];
+        if (ch->frames == 0) {
+            cli_log(CLI_LEVEL_WARNING,
+                    "%s: chain '%s' gives no frames: none of its %zu "
+                    "residues has usable N, CA and C",
+                    path, ch->chain, ch->residues);
+        } else if (ch->rejected > 0) {
+            char icode[2] = {ch->first_rejected_icode, '\0'};
+            if (icode[0] == ' ') {
+                icode[0] = '\0';
+            }
+            cli_log(CLI_LEVEL_WARNING,
+                    "%s: chain '%s': %zu residue%s rejected (non-finite, "
+                    "out-of-range, coincident or collinear N, CA, C), the "
+                    "first at %d%s",
+                    path, ch->chain, ch->rejected,
+                    ch->rejected == 1 ? "" : "s",
+                    (int)ch->first_rejected_seqnum, icode);
+        }
+        if (ch->skipped > 0 && ch->frames > 0) {
+            cli_log(CLI_LEVEL_DEBUG,
+                    "%s: chain '%s': %zu residue%s without N, CA or C "
+                    "skipped",
+                    path, ch->chain, ch->skipped, ch->skipped == 1 ? "" : "s");
+        }
+    }
+}
+
+/* Deliver one slot in order: sink, warnings, counts. Inside the critical
+ * section. */
+static void
+deliver(read_state *rs, size_t index)
+{
+    slot *s = &rs->slots[index];
+    const char *path = rs->list->paths[index];
+
+    const char *message = s->message ? s->message : "out of memory";
+
+    if (s->state == SLOT_FAILED) {
+        if (rs->in->keep_going && !rs->stop) {
+            cli_log(CLI_LEVEL_WARNING, "skipped: %s", message);
+            rs->totals->skipped++;
+        } else if (!rs->stop) {
+            cli_error("%s", message);
+            request_stop(rs, CLI_EXIT_FAILURE);
+        }
+    } else if (s->state == SLOT_READ && !rs->stop) {
+        if (s->is_frames_file && rs->in->selection_given
+            && !rs->warned_selection) {
+            cli_log(CLI_LEVEL_WARNING,
+                    "%s: a frames file: --model, --chain, --range, --altloc "
+                    "and --interpolate apply to structures only", path);
+            rs->warned_selection = 1;
+        }
+        if (!s->is_frames_file) {
+            warn_chains(path, &s->summary);
+        }
+        if (s->set->count == 0 && rs->empty_path == NULL) {
+            rs->empty_path = strdup(path);
+        }
+        int status = rs->sink(rs->user, index, path, s->set,
+                              s->is_frames_file ? NULL : &s->summary);
+        if (status != 0) {
+            request_stop(rs, status);
+        }
+        rs->totals->read++;
+        rs->totals->frames += s->set->count;
+        for (size_t c = 0; c < s->summary.chain_count; c++) {
+            rs->totals->residues += s->summary.chains[c].residues;
+            rs->totals->interpolated += s->summary.chains[c].interpolated;
+        }
+    }
+    ff_frameset_free(s->set);
+    s->set = NULL;
+    ff_frames_summary_free(&s->summary);
+    free(s->message);
+    s->message = NULL;
+    cli_progress_update(&rs->progress, (long)index + 1, NULL);
+}
+
+static void
+read_all(read_state *rs)
+{
+    long n = (long)rs->list->count;
+    int threads = rs->in->threads;
+
+#ifdef _OPENMP
+    if (threads <= 0) {
+        threads = omp_get_max_threads();
+    }
+#else
+    threads = 1;
+#endif
+    // Inputs differ in size, so each thread takes the next one when free;
+    // results wait in their slots until every earlier input is delivered.
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (long i = 0; i < n; i++) {
+        int stop;
+        #pragma omp atomic read
+        stop = rs->stop;
+        slot *s = &rs->slots[i];
+        slot result = {SLOT_NOT_READ, 0, NULL, {0, NULL}, NULL};
+        if (!stop && !cli_stop_requested) {
+            read_one(rs->in, rs->list->paths[i], &result);
+        }
+        #pragma omp critical(cli_inputs_deliver)
+        {
+            *s = result;
+            while (rs->next < (size_t)n
+                   && rs->slots[rs->next].state != SLOT_PENDING) {
+                deliver(rs, rs->next);
+                rs->next++;
+            }
+            if (cli_stop_requested && !rs->stop) {
+                request_stop(rs, CLI_EXIT_INTERRUPTED);
+            }
+        }
+    }
+}
+
+int
+cli_inputs_read(const cli_inputs *in, const char *command,
+                cli_inputs_sink sink, void *user, cli_inputs_totals *totals)
+{
+    path_list list = {NULL, 0};
+    read_state rs;
+
+    memset(totals, 0, sizeof *totals);
+    int status = expand_inputs(in, command, &list);
+    if (status != 0) {
+        path_list_free(&list);
+        return status;
+    }
+    totals->files = list.count;
+
+    memset(&rs, 0, sizeof rs);
+    rs.in = in;
+    rs.list = &list;
+    rs.sink = sink;
+    rs.user = user;
+    rs.totals = totals;
+    rs.slots = calloc(list.count, sizeof *rs.slots);
+    if (rs.slots == NULL) {
+        path_list_free(&list);
+        cli_error("out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    cli_progress_start(&rs.progress, "read", (long)list.count);
+    read_all(&rs);
+    cli_progress_finish(&rs.progress);
+    free(rs.slots);
+    path_list_free(&list);
+    char *empty_path = rs.empty_path;
+
+    if (rs.status == CLI_EXIT_INTERRUPTED) {
+        cli_error("interrupted; nothing was written");
+    } else if (rs.status == 0 && totals->read == 0) {
+        cli_error("none of the %zu inputs could be read", totals->files);
+        rs.status = CLI_EXIT_FAILURE;
+    } else if (rs.status == 0 && totals->frames == 0 && totals->read == 1) {
+        cli_error("%s: no residue has usable N, CA and C, so there are no "
+                  "frames", empty_path ? empty_path : "input");
+        rs.status = CLI_EXIT_FAILURE;
+    } else if (rs.status == 0 && totals->frames == 0) {
+        cli_error("no frames: no residue in the %zu inputs has usable N, CA "
+                  "and C", totals->read);
+        rs.status = CLI_EXIT_FAILURE;
+    }
+    free(empty_path);
+    return rs.status;
+}
+
+static int
+append_sink(void *user, size_t index, const char *path,
+            const ff_frameset *set, const ff_frames_summary *summary)
+{
+    ff_frameset *all = user;
+    ff_error err;
+
+    (void)index;
+    (void)summary;
+    if (ff_frameset_append(all, set, &err) != 0) {
+        cli_error("%s: %s", path, err.message);
+        return CLI_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+int
+cli_inputs_load(const cli_inputs *in, const char *command, ff_frameset **out)
+{
+    ff_error err;
+    cli_inputs_totals totals;
+
+    *out = ff_frameset_new(&err);
+    if (*out == NULL) {
+        cli_report(&err);
+        return CLI_EXIT_FAILURE;
+    }
+    int status = cli_inputs_read(in, command, append_sink, *out, &totals);
+    if (status != 0) {
+        ff_frameset_free(*out);
+        *out = NULL;
+        return status;
+    }
+    cli_log(CLI_LEVEL_INFO, "read %zu frames (%zu interpolated) from %zu of "
+            "%zu inputs",
+            totals.frames, totals.interpolated, totals.read, totals.files);
+    if (totals.skipped > 0) {
+        cli_error("%zu of %zu inputs were skipped because they could not be "
+                  "read (see the messages above)",
+                  totals.skipped, totals.files);
+        return CLI_EXIT_FAILURE;
+    }
+    return 0;
+}

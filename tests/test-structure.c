@@ -1,0 +1,334 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <zlib.h>
+
+#include "frameflow/rng.h"
+#include "frameflow/structure.h"
+#include "testutil.h"
+
+/* Read a whole shipped file into a malloc'd buffer. */
+static unsigned char *
+slurp(const char *relative, size_t *size)
+{
+    char path[512];
+
+    test_source_path(path, sizeof path, relative);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_gt(n, 0);
+    rewind(f);
+    unsigned char *data = malloc((size_t)n);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_uint_eq(fread(data, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+static void
+write_bytes(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Copy a shipped file to a scratch file named name, gzipped if asked. */
+static void
+copy_to_scratch(char *path, size_t size, const char *relative,
+                const char *name, int gzip)
+{
+    size_t n;
+    unsigned char *data = slurp(relative, &n);
+
+    test_scratch_path(path, size, name);
+    if (gzip) {
+        gzFile gz = gzopen(path, "wb");
+        ck_assert_ptr_nonnull(gz);
+        ck_assert_int_eq(gzwrite(gz, data, (unsigned)n), (int)n);
+        ck_assert_int_eq(gzclose(gz), Z_OK);
+    } else {
+        write_bytes(path, data, n);
+    }
+    free(data);
+}
+
+/* Count the amino-acid residues of the first model. */
+static size_t
+count_amino_acids(const ff_structure *st)
+{
+    size_t n = 0;
+
+    for (size_t c = 0; c < ff_structure_chain_count(st, 0); c++) {
+        for (size_t r = 0; r < ff_structure_residue_count(st, 0, c); r++) {
+            ff_structure_residue res;
+            ff_structure_get_residue(&res, st, 0, c, r);
+            n += (size_t)res.amino_acid;
+        }
+    }
+    return n;
+}
+
+START_TEST(structure_reads_shipped_formats)
+{
+    char path[512];
+    ff_error err;
+    const struct {
+        const char *file;
+        int format;
+        size_t models;
+        size_t amino_acids;
+    } cases[] = {
+        {"datasets/1crn.pdb", FF_STRUCTURE_FORMAT_PDB, 1, 46},
+        {"datasets/7gsa.cif", FF_STRUCTURE_FORMAT_MMCIF, 1, 284},
+        {"datasets/1l2y.pdb.gz", FF_STRUCTURE_FORMAT_PDB, 38, 20},
+        {"datasets/1pfe.cif.gz", FF_STRUCTURE_FORMAT_MMCIF, 1, 10},
+        {"datasets/1LCD.cif", FF_STRUCTURE_FORMAT_MMCIF, 3, 51},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        test_source_path(path, sizeof path, cases[i].file);
+        ff_structure *st = ff_structure_open(path, &err);
+        ck_assert_msg(st != NULL, "%s", err.message);
+        ck_assert_int_eq(ff_structure_get_format(st), cases[i].format);
+        ck_assert_uint_eq(ff_structure_model_count(st), cases[i].models);
+        // 1pfe: 8 numbers, 10 residues with its two alternative pairs.
+        ck_assert_uint_eq(count_amino_acids(st), cases[i].amino_acids);
+        ff_structure_free(st);
+    }
+}
+END_TEST
+
+START_TEST(structure_walks_residues_and_atoms)
+{
+    char path[512];
+    ff_error err;
+    ff_structure_residue res;
+    ff_structure_atom atom;
+
+    test_source_path(path, sizeof path, "datasets/3QHF_Fv.pdb");
+    ff_structure *st = ff_structure_open(path, &err);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_str_eq(ff_structure_chain_name(st, 0, 0), "H");
+    ck_assert_int_eq(ff_structure_model_number(st, 0), 1);
+
+    // The first residue is the HETATM pyroglutamate PCA 1.
+    ff_structure_get_residue(&res, st, 0, 0, 0);
+    ck_assert_str_eq(res.name, "PCA");
+    ck_assert_int_eq(res.seqnum, 1);
+    ck_assert_int_eq(res.icode, ' ');
+    ck_assert_int_eq(res.amino_acid, 1);
+
+    // VAL 12 has backbone altlocs A (0.37) and B (0.63).
+    ff_structure_get_residue(&res, st, 0, 0, 11);
+    ck_assert_str_eq(res.name, "VAL");
+    ck_assert_int_eq(res.seqnum, 12);
+    ff_structure_get_atom(&atom, st, 0, 0, 11, 0);
+    ck_assert_str_eq(atom.name, "N");
+    ck_assert_int_eq(atom.altloc, 'A');
+    ck_assert_double_eq_tol(atom.occupancy, 0.37, 1e-6);
+    ck_assert_double_eq_tol(atom.pos[0], -9.001, 1e-9);
+    ff_structure_get_atom(&atom, st, 0, 0, 11, 1);
+    ck_assert_int_eq(atom.altloc, 'B');
+
+    // Insertion codes: 31A follows 31.
+    int seen = 0;
+    for (size_t r = 0; r < ff_structure_residue_count(st, 0, 0); r++) {
+        ff_structure_get_residue(&res, st, 0, 0, r);
+        if (res.seqnum == 31 && res.icode == 'A') {
+            seen = 1;
+        }
+    }
+    ck_assert_int_eq(seen, 1);
+    ff_structure_free(st);
+}
+END_TEST
+
+START_TEST(structure_waters_and_dna_are_not_amino_acids)
+{
+    char path[512];
+    ff_error err;
+
+    test_source_path(path, sizeof path, "datasets/1LCD.pdb");
+    ff_structure *st = ff_structure_open(path, &err);
+    ck_assert_ptr_nonnull(st);
+    for (size_t c = 0; c < ff_structure_chain_count(st, 0); c++) {
+        for (size_t r = 0; r < ff_structure_residue_count(st, 0, c); r++) {
+            ff_structure_residue res;
+            ff_structure_get_residue(&res, st, 0, c, r);
+            if (strcmp(res.name, "HOH") == 0 || strcmp(res.name, "DG") == 0
+                || strcmp(res.name, "NA") == 0) {
+                ck_assert_int_eq(res.amino_acid, 0);
+            }
+        }
+    }
+    ff_structure_free(st);
+}
+END_TEST
+
+START_TEST(structure_format_found_by_content)
+{
+    char path[512];
+    ff_error err;
+    const struct {
+        const char *file;
+        const char *name;
+        int gzip;
+        int format;
+    } cases[] = {
+        // gzip without ".gz", mmCIF named ".pdb", PDB named ".cif", and
+        // gzip named as plain mmCIF.
+        {"datasets/1crn.pdb", "crn-gz.pdb", 1, FF_STRUCTURE_FORMAT_PDB},
+        {"datasets/3JQH.cif", "jqh.pdb", 0, FF_STRUCTURE_FORMAT_MMCIF},
+        {"datasets/1crn.pdb", "crn.cif", 0, FF_STRUCTURE_FORMAT_PDB},
+        {"datasets/7gsa.cif", "gsa.cif", 1, FF_STRUCTURE_FORMAT_MMCIF},
+        {"datasets/1crn.pdb", "crn-noext", 0, FF_STRUCTURE_FORMAT_PDB},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        copy_to_scratch(path, sizeof path, cases[i].file, cases[i].name,
+                        cases[i].gzip);
+        ff_structure *st = ff_structure_open(path, &err);
+        ck_assert_msg(st != NULL, "%s", err.message);
+        ck_assert_int_eq(ff_structure_get_format(st), cases[i].format);
+        ck_assert_uint_gt(count_amino_acids(st), 0);
+        ff_structure_free(st);
+        unlink(path);
+    }
+}
+END_TEST
+
+/* Open path and expect a failure with code and fragment in the message;
+ * the message must also name the file. */
+static void
+expect_open_error(const char *path, int code, const char *fragment)
+{
+    ff_error err;
+
+    ck_assert_ptr_null(ff_structure_open(path, &err));
+    ck_assert_int_eq(err.code, code);
+    ck_assert_msg(strstr(err.message, fragment) != NULL,
+                  "message '%s' lacks '%s'", err.message, fragment);
+    ck_assert_msg(strncmp(err.message, path, strlen(path)) == 0,
+                  "message '%s' does not start with the path", err.message);
+    ck_assert_ptr_null(strchr(err.message, '\n'));
+}
+
+START_TEST(structure_open_missing_and_folder)
+{
+    expect_open_error("/nonexistent/x.pdb", FF_STATUS_ERR_IO,
+                      "No such file");
+    expect_open_error(FF_SOURCE_DIR "/datasets", FF_STATUS_ERR_IO,
+                      "is a folder");
+}
+END_TEST
+
+START_TEST(structure_open_empty_and_binary)
+{
+    char path[512];
+    unsigned char noise[4096];
+    ff_rng rng;
+
+    test_scratch_path(path, sizeof path, "empty.pdb");
+    write_bytes(path, "", 0);
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "empty file");
+
+    ff_rng_init(&rng, 5, FF_RNG_STREAM_USER, 0, 0);
+    for (size_t i = 0; i < sizeof noise; i++) {
+        noise[i] = (unsigned char)(ff_rng_uniform(&rng) * 256.0);
+    }
+    write_bytes(path, noise, sizeof noise);
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "binary content");
+
+    // Text without any atom record.
+    write_bytes(path, "hello\nworld\n", 12);
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "no atoms found");
+
+    // An empty gzip stream.
+    gzFile gz = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(gz);
+    gzclose(gz);
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "empty after gzip");
+    unlink(path);
+}
+END_TEST
+
+START_TEST(structure_open_truncated_gzip)
+{
+    char path[512];
+    size_t n;
+    unsigned char *data = slurp("datasets/1pfe.cif.gz", &n);
+
+    test_scratch_path(path, sizeof path, "cut.cif.gz");
+    write_bytes(path, data, n / 2);
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "truncated gzip");
+
+    // Damage inside the compressed stream.
+    for (size_t i = n / 3; i < n / 3 + 64; i++) {
+        data[i] ^= 0x5a;
+    }
+    write_bytes(path, data, n);
+    ff_error err;
+    ck_assert_ptr_null(ff_structure_open(path, &err));
+    ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+    free(data);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(structure_open_gemmi_parse_error)
+{
+    char path[512];
+    const char *text = "data_x\nloop_\n_atom_site.id\n_atom_site.Cartn_x\n"
+                       "1 2 3\n";
+
+    // A loop whose values do not fill its rows: gemmi's message comes back
+    // as one line that names the file.
+    test_scratch_path(path, sizeof path, "broken.cif");
+    write_bytes(path, text, strlen(text));
+    expect_open_error(path, FF_STATUS_ERR_FORMAT, "broken.cif:2:");
+    unlink(path);
+}
+END_TEST
+
+START_TEST(structure_gemmi_version)
+{
+    const char *version = ff_structure_gemmi_version();
+
+    // "MAJOR.MINOR.PATCH", such as Debian's 0.5.7.
+    ck_assert_ptr_nonnull(version);
+    ck_assert(version[0] >= '0' && version[0] <= '9');
+    ck_assert_ptr_nonnull(strchr(version, '.'));
+}
+END_TEST
+
+static Suite *
+structure_suite(void)
+{
+    Suite *s = suite_create("structure");
+
+    TEST_ADD(s, structure_reads_shipped_formats);
+    TEST_ADD(s, structure_walks_residues_and_atoms);
+    TEST_ADD(s, structure_waters_and_dna_are_not_amino_acids);
+    TEST_ADD(s, structure_format_found_by_content);
+    TEST_ADD(s, structure_open_missing_and_folder);
+    TEST_ADD(s, structure_open_empty_and_binary);
+    TEST_ADD(s, structure_open_truncated_gzip);
+    TEST_ADD(s, structure_open_gemmi_parse_error);
+    TEST_ADD(s, structure_gemmi_version);
+    return s;
+}
+
+int
+main(void)
+{
+    return test_run_suite(structure_suite()) == 0 ? 0 : 1;
+}
