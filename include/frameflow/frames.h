@@ -283,7 +283,8 @@ FF_API ff_frameset *ff_frameset_read(const char *path, ff_error *err);
  */
 FF_API int ff_frameset_probe(const char *path, ff_error *err) FF_WARN_UNUSED;
 
-/* A frames file being written one set at a time. */
+/* A frames file being written one set at a time. A handle belongs to one
+ * thread at a time; separate handles may write in parallel. */
 typedef struct ff_framesfile ff_framesfile;
 
 /* Start writing a frames file at path (see ff_frameset_write). Return a
