@@ -130,6 +130,9 @@ ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
         const float *dyi = dy + (size_t)i * lddy;
         const float *si = sig + (size_t)i * cols;
         float *dzi = dz + (size_t)i * lddz;
+        // dz may be dy itself, read and written at the same index, which
+        // leaves nothing for the compiler to guard against.
+#pragma GCC ivdep
         for (int j = 0; j < cols; j++) {
             float s = si[j];
             dzi[j] = dyi[j] * (s * (1.0f + zi[j] * (1.0f - s)));
