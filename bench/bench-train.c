@@ -7,13 +7,15 @@
  * Prints tab-separated rows:
  *   sgemm  KERNEL  PRODUCT  MxNxK  THREADS  MEDIAN_MS  GFLOP/S
  *   train  ARCH  BATCH  THREADS  MEDIAN_MS  STEPS/S  SAMPLES/S  GFLOP/S
- *          PERCENT_OF_MATMUL
+ *          PERCENT_OF_MATMUL  CPU_MS
  *   part   ARCH  BATCH  THREADS  PART  MEDIAN_MS
  * GFLOP/s of a step counts 6 flops per multiply-add of the forward pass
  * (2 forward, 4 backward) per sample, as the reference figures do, although
  * the embedding layers need no input gradient. PERCENT_OF_MATMUL compares a
  * step with this kernel's median rate over the three products of the
- * 1000x256x256 layer.
+ * 1000x256x256 layer. CPU_MS is the median processor time of a step summed
+ * over threads: on one thread it is what the step costs when other work
+ * shares the core, which makes the wall time meaningless.
  *
  * --blas loads a CBLAS library (such as OpenBLAS) with dlopen and measures
  * its cblas_sgemm on the same shapes; nothing of it is linked in.
@@ -55,6 +57,15 @@ now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -204,22 +215,27 @@ bench_training(int arch, int batch, int threads, int steps, double matmul)
 
     // Whole steps.
     double t[MAX_REPEAT];
+    double cpu[MAX_REPEAT];
     for (int r = 0; r < steps + 3; r++) {
         double t0 = now();
+        double c0 = cpu_now();
         if (ff_trainer_step(tr, NULL, &err) != 0) {
             fprintf(stderr, "bench-train: %s\n", err.message);
             exit(1);
         }
         if (r >= 3) {
             t[r - 3] = now() - t0;
+            cpu[r - 3] = cpu_now() - c0;
         }
     }
     double ms = median(t, steps) * 1e3;
+    double cpu_ms = median(cpu, steps) * 1e3;
     double gflop = 6.0 * ff_network_macs(&m->net) * batch / 1e9;
     const char *name = ff_model_arch_name(arch);
-    printf("train\t%s\t%d\t%d\t%.3f\t%.1f\t%.0f\t%.1f\t%.0f%%\n", name,
-           batch, threads, ms, 1e3 / ms, batch * 1e3 / ms, gflop / (ms * 1e-3),
-           100.0 * gflop / (ms * 1e-3) / matmul);
+    printf("train\t%s\t%d\t%d\t%.3f\t%.1f\t%.0f\t%.1f\t%.0f%%\t%.3f\n",
+           name, batch, threads, ms, 1e3 / ms, batch * 1e3 / ms,
+           gflop / (ms * 1e-3), 100.0 * gflop / (ms * 1e-3) / matmul,
+           cpu_ms);
 
     // The parts of a step, on a workspace of the same batch: forward,
     // backward and the optimiser; the rest of a step is drawing the batch

@@ -8,7 +8,8 @@
 #
 # Figures are medians. Run it on an otherwise idle machine: with other work
 # on the cores, the threads of a step wait for each other and the figures
-# mostly measure the load.
+# mostly measure the load. cpu_ms, the processor time of a step, is the
+# figure that survives a busy machine on one thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,7 @@ echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# kernel: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 [[ ${#blas[@]} -gt 0 ]] || echo "# OpenBLAS (libopenblas0-openmp) not installed: kernel only"
 printf 'sgemm\tkernel\tproduct\tMxNxK\tthreads\tmedian_ms\tGFLOP/s\n'
-printf 'train\tarch\tbatch\tthreads\tmedian_ms\tsteps/s\tsamples/s\tGFLOP/s\tof_matmul\n'
+printf 'train\tarch\tbatch\tthreads\tmedian_ms\tsteps/s\tsamples/s\tGFLOP/s\tof_matmul\tcpu_ms\n'
 for threads in 1 2; do
     build/bench/bench-train --threads "$threads" --steps "$steps" \
         "${blas[@]}"
