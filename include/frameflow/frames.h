@@ -15,9 +15,10 @@
  *
  * The frames file
  * ---------------
- * Tab-separated text, gzip-compressed when the name ends in ".gz". The first
- * line is the magic string and format version, "# frameflow frames 1"; the
- * second names the 20 columns; then each line is one frame:
+ * Tab-separated text, gzip-compressed (level 1) when the name ends in ".gz".
+ * The first line is the magic string and format version,
+ * "# frameflow frames 1"; the second names the 20 columns; then each line
+ * is one frame:
  *
  *   source    the structure file the frame came from, as it was given
  *   model     model number (integer)
