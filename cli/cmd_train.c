@@ -19,11 +19,11 @@
 #include "frameflow/model.h"
 #include "frameflow/train.h"
 #include "commands.h"
+#include "inputs.h"
 #include "util.h"
 
 #define DEFAULT_STEPS 30000L
 #define DEFAULT_CHECKPOINT_EVERY 1000L
-#define MAX_THREADS 1024L
 /* The training step is a 32-bit counter of the random numbers. */
 #define MAX_STEPS 4294967294L
 #define MAX_BATCH 1000000L
@@ -31,8 +31,8 @@
 #define LOSS_SMOOTHING 0.02
 
 typedef struct train_args {
-    const char **inputs;
-    int input_count;
+    cli_inputs inputs;
+    const char *first_input;
     const char *output;
     const char *resume;
     const char *loss_log;
@@ -52,9 +52,7 @@ typedef struct train_args {
     int score_chart_set;
     unsigned long long seed;
     int seed_set;
-    long threads;
     long checkpoint_every;
-    long interpolate;
 } train_args;
 
 static void
@@ -67,13 +65,16 @@ print_help(void)
            "\n"
            "Train the score model on the frames of the inputs: structures "
            "(PDB, mmCIF,\n"
-           "gzip allowed; every chain of the first model) or frames files "
-           "written by\n"
-           "'frameflow frames'. Ctrl-C finishes the current step, writes "
-           "the model and\n"
-           "exits with status 130; --resume continues from it exactly.\n"
-           "\n"
-           "Options:\n");
+           "gzip allowed), folders of them, or frames files written by "
+           "'frameflow frames'.\n"
+           "Ctrl-C finishes the current step, writes the model and exits "
+           "with status 130;\n"
+           "--resume continues from it exactly. --threads also sets the "
+           "threads of\n"
+           "training.\n"
+           "\n");
+    cli_inputs_print_help(stdout);
+    printf("\nTraining:\n");
     printf("  -o, --output FILE        model file (default: the first "
            "input's name with\n"
            "                           .ffm in the current folder; with "
@@ -100,12 +101,6 @@ print_help(void)
            "global (default %s)\n", ff_score_chart_name(d.score_chart));
     printf("      --seed N             seed of weights, batches and noise "
            "(default %llu)\n", (unsigned long long)d.seed);
-    printf("      --interpolate K      frames added between linked "
-           "residues of a structure\n"
-           "                           (default %d)\n",
-           FF_FRAMES_INTERPOLATE_DEFAULT);
-    printf("      --threads N          OpenMP threads, 0 for the default "
-           "(default 0)\n");
     printf("      --checkpoint-every N write the model every N steps, 0 "
            "for never\n"
            "                           (default %ld)\n",
@@ -131,8 +126,6 @@ enum {
     OPT_NO_CENTER,
     OPT_SCORE_CHART,
     OPT_SEED,
-    OPT_INTERPOLATE,
-    OPT_THREADS,
     OPT_CHECKPOINT_EVERY,
     OPT_RESUME,
     OPT_LOSS_LOG
@@ -194,12 +187,6 @@ parse_number_option(train_args *a, int c, const char *text)
     case OPT_SEED:
         a->seed_set = 1;
         return cli_parse_seed("train", "--seed", text, &a->seed);
-    case OPT_INTERPOLATE:
-        return cli_parse_long("train", "--interpolate", text, 0,
-                              FF_FRAMES_INTERPOLATE_MAX, &a->interpolate);
-    case OPT_THREADS:
-        return cli_parse_long("train", "--threads", text, 0, MAX_THREADS,
-                              &a->threads);
     case OPT_CHECKPOINT_EVERY:
         return cli_parse_long("train", "--checkpoint-every", text, 0,
                               MAX_STEPS, &a->checkpoint_every);
@@ -224,23 +211,20 @@ parse_args(train_args *a, int argc, char **argv)
         {"no-center", no_argument, NULL, OPT_NO_CENTER},
         {"score-chart", required_argument, NULL, OPT_SCORE_CHART},
         {"seed", required_argument, NULL, OPT_SEED},
-        {"interpolate", required_argument, NULL, OPT_INTERPOLATE},
-        {"threads", required_argument, NULL, OPT_THREADS},
         {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
         {"resume", required_argument, NULL, OPT_RESUME},
         {"loss-log", required_argument, NULL, OPT_LOSS_LOG},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        CLI_INPUTS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     int c;
 
-    memset(a, 0, sizeof *a);
     a->arch = FF_MODEL_ARCH_DEEP;
     a->steps = DEFAULT_STEPS;
     a->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
-    a->interpolate = FF_FRAMES_INTERPOLATE_DEFAULT;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL)) != -1) {
         switch (c) {
@@ -283,69 +267,29 @@ parse_args(train_args *a, int argc, char **argv)
         case '?':
             return cli_usage_error("train", "unknown option '%s'",
                                    argv[optind - 1]);
-        default:
-            if (parse_number_option(a, c, optarg) != 0) {
+        default: {
+            int used = cli_inputs_getopt(&a->inputs, "train", c, optarg);
+            if (used < 0) {
+                return CLI_EXIT_USAGE;
+            }
+            if (used == 0 && parse_number_option(a, c, optarg) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         }
+        }
     }
-    if (optind >= argc) {
-        return cli_usage_error("train", "missing INPUT: give structures or "
-                               "frames files");
+    for (int i = optind; i < argc; i++) {
+        if (cli_inputs_add_path(&a->inputs, argv[i]) != 0) {
+            return CLI_EXIT_FAILURE;
+        }
     }
-    a->inputs = (const char **)(argv + optind);
-    a->input_count = argc - optind;
+    if (a->inputs.entry_count == 0) {
+        return cli_usage_error("train", "missing INPUT: give structures, "
+                               "folders or frames files");
+    }
+    a->first_input = a->inputs.entries[0].path;
     return 0;
-}
-
-/* Read the frames of one input, a frames file or a structure, into set. */
-static int
-read_input(ff_frameset *set, const char *path, long interpolate,
-           ff_error *err)
-{
-    int probe = ff_frameset_probe(path, err);
-
-    if (probe < 0) {
-        return probe;
-    }
-    if (probe == 1) {
-        ff_frameset *part = ff_frameset_read(path, err);
-        if (part == NULL) {
-            return err->code;
-        }
-        int status = ff_frameset_append(set, part, err);
-        ff_frameset_free(part);
-        return status;
-    }
-
-    // TODO: structures use the default selection (every chain of the first
-    // model); the --model, --chain and --range options of 'frameflow
-    // frames' are not offered here yet.
-    ff_frames_options options;
-    ff_frames_options_init(&options);
-    options.interpolate = (int)interpolate;
-    return ff_frames_build_file(set, NULL, path, &options, err);
-}
-
-static ff_frameset *
-read_inputs(const train_args *a, ff_error *err)
-{
-    ff_frameset *set = ff_frameset_new(err);
-
-    if (set == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < a->input_count; i++) {
-        size_t before = set->count;
-        if (read_input(set, a->inputs[i], a->interpolate, err) != 0) {
-            ff_frameset_free(set);
-            return NULL;
-        }
-        cli_log(CLI_LEVEL_DEBUG, "%s: %zu frames", a->inputs[i],
-                set->count - before);
-    }
-    return set;
 }
 
 /* Check that no option contradicts the resumed model; return 0 or the
@@ -571,35 +515,44 @@ cmd_train(int argc, char **argv)
     char *default_output = NULL;
     int usage = 0;
     int status = CLI_EXIT_FAILURE;
+    int skipped_inputs = 0;
 
+    memset(&a, 0, sizeof a);
+    cli_inputs_init(&a.inputs);
     int parsed = parse_args(&a, argc, argv);
     if (parsed != 0) {
+        cli_inputs_free(&a.inputs);
         return parsed < 0 ? CLI_EXIT_OK : parsed;
     }
-#ifdef _OPENMP
-    if (a.threads > 0) {
-        omp_set_num_threads((int)a.threads);
-    }
-#endif
 
     const char *output = a.output;
     if (output == NULL) {
         output = a.resume;
     }
     if (output == NULL) {
-        default_output = cli_basename_with_extension(a.inputs[0], ".ffm");
+        default_output = cli_basename_with_extension(a.first_input, ".ffm");
         if (default_output == NULL) {
             cli_error("out of memory");
-            return CLI_EXIT_FAILURE;
+            goto done;
         }
         output = default_output;
     }
 
-    set = read_inputs(&a, &err);
+    // With --keep-going, inputs that could not be read were skipped and
+    // named: train on the rest, and end with status 1.
+    status = cli_inputs_load(&a.inputs, "train", &set);
     if (set == NULL) {
-        cli_report(&err);
         goto done;
     }
+    skipped_inputs = status != 0;
+    status = CLI_EXIT_FAILURE;
+#ifdef _OPENMP
+    // The reading threads are the training threads too.
+    if (a.inputs.threads > 0) {
+        omp_set_num_threads(a.inputs.threads);
+    }
+#endif
+
     m = prepare_model(&a, set, &usage, &err);
     if (m == NULL) {
         if (usage != 0) {
@@ -638,6 +591,9 @@ cmd_train(int argc, char **argv)
     status = train_and_save(&a, m, tr, output);
     if (status == CLI_EXIT_OK) {
         cli_run_end();
+        if (skipped_inputs) {
+            status = CLI_EXIT_FAILURE;
+        }
     }
 
 done:
@@ -645,5 +601,6 @@ done:
     ff_model_free(m);
     ff_frameset_free(set);
     free(default_output);
+    cli_inputs_free(&a.inputs);
     return status;
 }

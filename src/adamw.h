@@ -37,4 +37,13 @@ typedef struct ff_adamw {
 void ff_adamw_step(float *params, float *m, float *v, const float *grad,
                    size_t n, uint64_t step, const ff_adamw *opt);
 
+/*
+ * Update elements [first, last) only, as ff_adamw_step does, on the
+ * calling thread, so that the threads of a parallel region may share one
+ * step.
+ */
+void ff_adamw_update(float *params, float *m, float *v, const float *grad,
+                     size_t first, size_t last, uint64_t step,
+                     const ff_adamw *opt);
+
 #endif

@@ -26,7 +26,7 @@ enum residue_status {
     RESIDUE_REJECTED = 2   /* has N, CA and C but gives no frame */
 };
 
-/* One amino-acid residue of a chain as the builder sees it. */
+/* One amino-acid residue of a chain, with its backbone and frame. */
 typedef struct residue_entry {
     size_t part;          /* chain part (gemmi chain) index in the model */
     size_t index;         /* residue index in that part */
@@ -41,7 +41,8 @@ typedef struct residue_entry {
     ff_pose pose;         /* valid when status is RESIDUE_FRAME */
 } residue_entry;
 
-/* A distinct chain name of the model and whether it holds amino acids. */
+/* A distinct chain name of the model and whether it contains amino
+ * acids. */
 typedef struct chain_name {
     const char *name;     /* owned by the structure */
     int amino_acids;
@@ -268,27 +269,31 @@ frame_from_backbone(ff_pose *out, const double n[3], const double ca[3],
 /* Find N, CA and C under the altloc policy and set e->status, e->occupancy
  * and, for a complete residue, the positions and the frame. */
 static void
-read_backbone(residue_entry *e, const build_context *ctx)
+read_backbone(residue_entry *e, const build_context *ctx, size_t atom_count)
 {
-    static const char *const wanted[3] = {"N", "CA", "C"};
     double *slots[3] = {e->n, e->ca, e->c};
     double best[3] = {0.0, 0.0, 0.0};
     int found[3] = {0, 0, 0};
-    ff_structure_residue res;
 
-    ff_structure_get_residue(&res, ctx->st, ctx->model, e->part, e->index);
     e->occupancy = -INFINITY;
-    for (size_t a = 0; a < res.atom_count; a++) {
+    for (size_t a = 0; a < atom_count; a++) {
         ff_structure_atom atom;
         ff_structure_get_atom(&atom, ctx->st, ctx->model, e->part, e->index,
                               a);
         if (atom.occupancy > e->occupancy) {
             e->occupancy = atom.occupancy;
         }
-        for (int k = 0; k < 3; k++) {
-            if (strcmp(atom.name, wanted[k]) != 0) {
-                continue;
-            }
+        // N, CA or C, by name.
+        const char *name = atom.name;
+        int k = -1;
+        if (name[0] == 'N' && name[1] == '\0') {
+            k = 0;
+        } else if (name[0] == 'C' && name[1] == 'A' && name[2] == '\0') {
+            k = 1;
+        } else if (name[0] == 'C' && name[1] == '\0') {
+            k = 2;
+        }
+        if (k >= 0) {
             // Occupancy policy: a later altloc wins only when strictly
             // higher, so the first in the file is kept on a tie.
             int take = !found[k]
@@ -299,7 +304,6 @@ read_backbone(residue_entry *e, const build_context *ctx)
                 best[k] = atom.occupancy;
                 found[k] = 1;
             }
-            break;
         }
     }
     if (!found[0] || !found[1] || !found[2]) {
@@ -542,11 +546,11 @@ gather_residues(build_context *ctx, const char *chain, size_t *count,
             e->seqnum = res.seqnum;
             e->icode = res.icode;
             e->name = res.name;
-            read_backbone(e, ctx);
+            read_backbone(e, ctx, res.atom_count);
 
-            // Microheterogeneity: the same number and insertion code right
-            // after the previous residue is an alternative of it; keep the
-            // one with the higher occupancy, the first on a tie.
+            // Microheterogeneity: a residue with the same number and
+            // insertion code as the one before it is an alternative of it.
+            // The one with the higher occupancy is kept, the first on a tie.
             if (n > 0 && ctx->residues[n - 1].seqnum == e->seqnum
                 && ctx->residues[n - 1].icode == e->icode) {
                 if (e->occupancy > ctx->residues[n - 1].occupancy) {
@@ -570,18 +574,30 @@ distance(const double a[3], const double b[3])
     return sqrt(dx * dx + dy * dy + dz * dz);
 }
 
-/* Add the K frames between linked residues a and b. */
+/*
+ * Add the K frames between linked residues a and b: x = (1 - s) x_a + s x_b
+ * and R = R_a Exp(s Log(R_a^T R_b)), the steps of ff_so3_interp with the
+ * logarithm taken once for all K fractions.
+ */
 static int
 add_interpolated(ff_frameset *set, const build_context *ctx,
                  const char *chain, const residue_entry *a,
                  const residue_entry *b, ff_chain_summary *sum, ff_error *err)
 {
     int k = ctx->opt->interpolate;
+    double relative[9];
+    double w[3];
 
+    ff_so3_inverse(relative, a->pose.R);
+    ff_so3_compose(relative, relative, b->pose.R);
+    ff_so3_log(w, relative);
     for (int j = 1; j <= k; j++) {
         double s = (double)j / (double)(k + 1);
+        double ws[3] = {w[0] * s, w[1] * s, w[2] * s};
+        double step[9];
         ff_pose pose;
-        ff_so3_interp(pose.R, a->pose.R, b->pose.R, s);
+        ff_so3_exp(step, ws);
+        ff_so3_compose(pose.R, a->pose.R, step);
         for (int d = 0; d < 3; d++) {
             pose.x[d] = (1.0 - s) * a->pose.x[d] + s * b->pose.x[d];
         }
@@ -642,10 +658,10 @@ build_chain(ff_frameset *set, build_context *ctx, const char *chain,
             break;
         }
 
-        // A break is counted between two complete residues only, as the
-        // expected values define it; a skipped or rejected residue ends a
-        // segment without being counted. A NaN distance is no break here,
-        // and its residue is rejected anyway.
+        // A break is counted only between two complete residues, as
+        // datasets/EXPECTED.tsv defines it. A skipped or rejected residue
+        // ends a segment without being counted. A NaN distance is no break
+        // here, because its residue is rejected anyway.
         const residue_entry *b = &ctx->residues[i + 1];
         if (a->status == RESIDUE_SKIPPED || b->status == RESIDUE_SKIPPED) {
             continue;

@@ -199,12 +199,20 @@ ff_frameset_add(ff_frameset *set, const ff_pose *pose, const char *source,
         return FF_STATUS_ERR_NOMEM;
     }
 
-    // Interning a new name may leave it in the table even when a later step
-    // fails; the set's frames are unchanged, and the name costs nothing.
-    size_t s = intern_name(&set->index->sources, &set->sources,
-                           &set->source_count, source);
-    size_t c = intern_name(&set->index->chains, &set->chains,
-                           &set->chain_count, chain);
+    // Frames mostly come in runs from one source and chain, so the names of
+    // the previous frame are tried before the hash tables. Interning a new
+    // name may leave it in the table even when a later step fails; the
+    // set's frames are unchanged, and the name costs nothing.
+    const ff_frame_label *prev = set->count ? &set->labels[set->count - 1]
+                                            : NULL;
+    size_t s = prev && strcmp(set->sources[prev->source], source) == 0
+               ? prev->source
+               : intern_name(&set->index->sources, &set->sources,
+                             &set->source_count, source);
+    size_t c = prev && strcmp(set->chains[prev->chain], chain) == 0
+               ? prev->chain
+               : intern_name(&set->index->chains, &set->chains,
+                             &set->chain_count, chain);
     if (s == SIZE_MAX || c == SIZE_MAX) {
         return ff_error_set(err, FF_STATUS_ERR_NOMEM,
                             "out of memory for frame names");

@@ -68,7 +68,11 @@ ff_framesfile_open(const char *path, ff_error *err)
         ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
     }
-    file->out = ff_outfile_open(path, FF_OUTFILE_BY_NAME, err);
+    // Level 1: the digits of %.17g numbers compress little better at higher
+    // levels, and level 6 takes about 3.7 times as long for a file about 9%
+    // smaller (frames of 3BDY, zlib 1.2.13).
+    file->out = ff_outfile_open(path, FF_OUTFILE_BY_NAME | FF_OUTFILE_FAST,
+                                err);
     if (file->out == NULL) {
         free(file->path);
         free(file);

@@ -257,24 +257,34 @@ ff_model_eval_score(ff_model_eval *ev, size_t n, const double *x,
         return FF_STATUS_OK;
     }
 
-    for (size_t i = 0; i < n; i++) {
-        float *row = ev->work.input + i * FF_NETWORK_INPUT;
-        for (int j = 0; j < 3; j++) {
-            row[j] = (float)x[3 * i + j];
-        }
-        for (int j = 0; j < 9; j++) {
-            row[3 + j] = (float)R[9 * i + j];
-        }
-    }
-    ev->work.t[0] = t;
-    ff_network_forward(&ev->work, &m->net, m->fourier, (int)n, 1);
-
     // The network predicts sigma^2 times the score.
     double sigma = ff_model_sigma(m->config.schedule_base, t);
     double inv_var = 1.0 / (sigma * sigma);
-    const float *out = ev->work.act[m->net.layer_count - 1];
-    for (size_t i = 0; i < n * FF_NETWORK_OUTPUT; i++) {
-        v[i] = (double)out[i] * inv_var;
+    ff_network_work *w = &ev->work;
+    const float *out = w->act[m->net.layer_count - 1];
+
+#pragma omp parallel if ((double)n * ff_network_macs(&m->net) > 1e6)
+    {
+        int begin = 0;
+        int end = 0;
+
+        ff_network_pack_team(w, &m->net);
+        ff_network_rows((int)n, &begin, &end);
+        for (size_t i = (size_t)begin; i < (size_t)end; i++) {
+            float *row = w->input + i * FF_NETWORK_INPUT;
+            for (int j = 0; j < 3; j++) {
+                row[j] = (float)x[3 * i + j];
+            }
+            for (int j = 0; j < 9; j++) {
+                row[3 + j] = (float)R[9 * i + j];
+            }
+            w->t[i] = t;
+        }
+        ff_network_forward_rows(w, &m->net, m->fourier, begin, end, 1);
+        for (size_t i = (size_t)begin * FF_NETWORK_OUTPUT;
+             i < (size_t)end * FF_NETWORK_OUTPUT; i++) {
+            v[i] = (double)out[i] * inv_var;
+        }
     }
     return FF_STATUS_OK;
 }

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "frameflow/model.h"
 #include "frameflow/rng.h"
 
@@ -151,6 +155,20 @@ ff_network_init(const ff_network *net, float *fourier, uint64_t seed)
     }
 }
 
+/* Return linear layer i: 0 the time layer, 1 the pose layer, 2 + l dense
+ * layer l. */
+static const ff_nn_linear *
+linear_at(const ff_network *net, int i)
+{
+    if (i == 0) {
+        return &net->time;
+    }
+    if (i == 1) {
+        return &net->pose;
+    }
+    return &net->layers[i - 2];
+}
+
 /* Carve n floats, 64-byte aligned, from a running offset. */
 static float *
 carve(char *base, size_t *offset, size_t n)
@@ -200,6 +218,17 @@ layout_work(ff_network_work *w, const ff_network *net, char *base)
         w->dcat1 = deep ? carve(base, &off, cap * CAT_WIDTH) : NULL;
         w->dtime = carve(base, &off, cap * FF_NETWORK_EMBED);
     }
+    for (int i = 0; i < net->layer_count + 2; i++) {
+        const ff_nn_linear *layer = linear_at(net, i);
+        w->packed_forward[i] = carve(base, &off,
+                                     ff_sgemm_packed_size(layer->out,
+                                                          layer->in));
+        w->packed_backward[i] = w->training && i >= 2
+                                ? carve(base, &off,
+                                        ff_sgemm_packed_size(layer->in,
+                                                             layer->out))
+                                : NULL;
+    }
     return off;
 }
 
@@ -218,14 +247,6 @@ ff_network_work_init(ff_network_work *w, const ff_network *net, int capacity,
         return -1;
     }
     layout_work(w, net, w->memory);
-
-    // The widest product output has CAT_WIDTH columns; a weight gradient
-    // has at most CAT_WIDTH rows.
-    int rows = capacity > CAT_WIDTH ? capacity : CAT_WIDTH;
-    if (ff_sgemm_scratch_init(&w->scratch, rows, CAT_WIDTH) != 0) {
-        ff_network_work_free(w);
-        return -1;
-    }
     return 0;
 }
 
@@ -235,62 +256,165 @@ ff_network_work_free(ff_network_work *w)
     if (w == NULL) {
         return;
     }
-    ff_sgemm_scratch_free(&w->scratch);
     free(w->memory);
     memset(w, 0, sizeof *w);
 }
 
-/* Compute SiLU(time layer(fourier(t))) into columns 128..255 of cat0, for
- * rows rows (1 when the time is shared). */
-static void
-time_forward(ff_network_work *w, const ff_network *net, const float *fourier,
-             int rows)
+static int
+team_index(void)
 {
-    float *time_out = w->cat0 + FF_NETWORK_EMBED;
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
-    ff_nn_fourier_forward(w->fourier, 2 * FF_NETWORK_FOURIER, w->t, fourier,
-                          FF_NETWORK_FOURIER, rows);
-    ff_nn_linear_forward(w->z_time, FF_NETWORK_EMBED, w->fourier,
-                         2 * FF_NETWORK_FOURIER, &net->time, 0, rows,
-                         &w->scratch);
-    ff_nn_silu_forward(time_out, CAT_WIDTH, w->training ? w->s_time : NULL,
-                       w->z_time, FF_NETWORK_EMBED, rows, FF_NETWORK_EMBED);
+static int
+team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Return this thread's share [*first, *last) of count work items. */
+static void
+team_share(int count, int *first, int *last)
+{
+    int part = team_index();
+    int parts = team_size();
+
+    *first = (int)((long)count * part / parts);
+    *last = (int)((long)count * (part + 1) / parts);
 }
 
 void
-ff_network_forward(ff_network_work *w, const ff_network *net,
-                   const float *fourier, int n, int shared_time)
+ff_network_rows(int n, int *begin, int *end)
 {
-    float *time_out = w->cat0 + FF_NETWORK_EMBED;
+    ff_sgemm_split_rows(n, team_index(), team_size(), begin, end);
+}
+
+void
+ff_network_pack_team(ff_network_work *w, const ff_network *net)
+{
+    // Jobs are the column panels of every layer's packed weights, forward
+    // layout first, numbered across layers and shared over the team.
+    int layers = net->layer_count + 2;
+    int jobs = 0;
+    for (int i = 0; i < layers; i++) {
+        const ff_nn_linear *layer = linear_at(net, i);
+        jobs += ff_sgemm_panel_count(layer->out);
+        if (w->packed_backward[i] != NULL) {
+            jobs += ff_sgemm_panel_count(layer->in);
+        }
+    }
+
+    int first = 0;
+    int last = 0;
+    team_share(jobs, &first, &last);
+    int job = 0;
+    for (int i = 0; i < layers && job < last; i++) {
+        const ff_nn_linear *layer = linear_at(net, i);
+        int panels = ff_sgemm_panel_count(layer->out);
+        for (int jp = 0; jp < panels; jp++, job++) {
+            if (job >= first && job < last) {
+                ff_sgemm_pack_nt_panel(w->packed_forward[i], layer->weight,
+                                       layer->in, layer->out, layer->in, jp);
+            }
+        }
+        if (w->packed_backward[i] == NULL) {
+            continue;
+        }
+        panels = ff_sgemm_panel_count(layer->in);
+        for (int jp = 0; jp < panels; jp++, job++) {
+            if (job >= first && job < last) {
+                ff_sgemm_pack_nn_panel(w->packed_backward[i], layer->weight,
+                                       layer->in, layer->out, layer->in, jp);
+            }
+        }
+    }
+#pragma omp barrier
+}
+
+/* Run linear layer i on rows of x into rows of y (count rows). */
+static void
+linear_rows(const ff_network_work *w, const ff_network *net, int i, float *y,
+            int ldy, const float *x, int ldx, int relu, int rows)
+{
+    const ff_nn_linear *layer = linear_at(net, i);
+
+    ff_sgemm_packed(y, ldy, x, ldx, w->packed_forward[i], layer->bias, relu,
+                    NULL, 0, rows, layer->out, layer->in);
+}
+
+/* Compute SiLU(time layer(fourier(t))) of rows [begin, begin + rows) into
+ * columns 128..255 of cat0. */
+static void
+time_rows(ff_network_work *w, const ff_network *net, const float *fourier,
+          int begin, int rows)
+{
+    size_t b = (size_t)begin;
+    float *features = w->fourier + b * 2 * FF_NETWORK_FOURIER;
+    float *z = w->z_time + b * FF_NETWORK_EMBED;
+
+    ff_nn_fourier_forward(features, 2 * FF_NETWORK_FOURIER, w->t + b,
+                          fourier, FF_NETWORK_FOURIER, rows);
+    linear_rows(w, net, 0, z, FF_NETWORK_EMBED, features,
+                2 * FF_NETWORK_FOURIER, 0, rows);
+    ff_nn_silu_forward(w->cat0 + b * CAT_WIDTH + FF_NETWORK_EMBED, CAT_WIDTH,
+                       w->training ? w->s_time + b * FF_NETWORK_EMBED : NULL,
+                       z, FF_NETWORK_EMBED, rows, FF_NETWORK_EMBED);
+}
+
+void
+ff_network_forward_rows(ff_network_work *w, const ff_network *net,
+                        const float *fourier, int begin, int end,
+                        int shared_time)
+{
+    int rows = end - begin;
+    size_t b = (size_t)begin;
+
+    if (rows <= 0) {
+        return;
+    }
 
     // Time embedding, computed once and copied when all rows share t.
-    time_forward(w, net, fourier, shared_time ? 1 : n);
+    time_rows(w, net, fourier, begin, shared_time ? 1 : rows);
     if (shared_time) {
-        for (int i = 1; i < n; i++) {
-            memcpy(time_out + (size_t)i * CAT_WIDTH, time_out,
-                   FF_NETWORK_EMBED * sizeof(float));
+        const float *first = w->cat0 + b * CAT_WIDTH + FF_NETWORK_EMBED;
+        for (int i = 1; i < rows; i++) {
+            memcpy(w->cat0 + (b + (size_t)i) * CAT_WIDTH + FF_NETWORK_EMBED,
+                   first, FF_NETWORK_EMBED * sizeof(float));
         }
     }
 
     // Pose embedding into columns 0..127 of cat0.
-    ff_nn_linear_forward(w->z_pose, FF_NETWORK_EMBED, w->input,
-                         FF_NETWORK_INPUT, &net->pose, 0, n, &w->scratch);
-    ff_nn_silu_forward(w->cat0, CAT_WIDTH, w->training ? w->s_pose : NULL,
-                       w->z_pose, FF_NETWORK_EMBED, n, FF_NETWORK_EMBED);
+    float *z = w->z_pose + b * FF_NETWORK_EMBED;
+    linear_rows(w, net, 1, z, FF_NETWORK_EMBED,
+                w->input + b * FF_NETWORK_INPUT, FF_NETWORK_INPUT, 0, rows);
+    ff_nn_silu_forward(w->cat0 + b * CAT_WIDTH, CAT_WIDTH,
+                       w->training ? w->s_pose + b * FF_NETWORK_EMBED : NULL,
+                       z, FF_NETWORK_EMBED, rows, FF_NETWORK_EMBED);
 
     // Dense layers; the head of deep reads concat(trunk, time).
-    const float *x = w->cat0;
+    const float *x = w->cat0 + b * CAT_WIDTH;
     int ldx = CAT_WIDTH;
     for (int l = 0; l < net->layer_count; l++) {
         if (l == net->head_start) {
-            ff_nn_concat_forward(w->cat1 + FF_NETWORK_EMBED, CAT_WIDTH,
-                                 time_out, CAT_WIDTH, n, FF_NETWORK_EMBED);
-            x = w->cat1;
+            float *cat1 = w->cat1 + b * CAT_WIDTH;
+            ff_nn_concat_forward(cat1 + FF_NETWORK_EMBED, CAT_WIDTH,
+                                 w->cat0 + b * CAT_WIDTH + FF_NETWORK_EMBED,
+                                 CAT_WIDTH, rows, FF_NETWORK_EMBED);
+            x = cat1;
             ldx = CAT_WIDTH;
         }
-        ff_nn_linear_forward(w->act[l], w->ld_act[l], x, ldx,
-                             &net->layers[l], net->relu[l], n, &w->scratch);
-        x = w->act[l];
+        float *y = w->act[l] + b * (size_t)w->ld_act[l];
+        linear_rows(w, net, 2 + l, y, w->ld_act[l], x, ldx, net->relu[l],
+                    rows);
+        x = y;
         ldx = w->ld_act[l];
     }
 }
@@ -311,12 +435,37 @@ layer_input(const ff_network_work *w, const ff_network *net, int l, int *ld)
     return w->act[l - 1];
 }
 
-void
-ff_network_backward(const ff_network *grad, ff_network_work *w,
-                    const ff_network *net, int n)
+/* Add this thread's share of the weight and bias gradients of linear
+ * layer i, for dy over all n rows and input x. */
+static void
+parameter_gradient_share(const ff_network *grad, const ff_network *net,
+                         int i, const float *dy, int lddy, const float *x,
+                         int ldx, int n)
 {
+    const ff_nn_linear *layer = linear_at(net, i);
+    const ff_nn_linear *g = linear_at(grad, i);
+    _Alignas(64) float buffer[FF_SGEMM_TN_BUFFER];
+    int first = 0;
+    int last = 0;
+
+    team_share(ff_sgemm_tn_tiles(layer->out, layer->in), &first, &last);
+    ff_sgemm_tn_range(g->weight, layer->in, dy, lddy, x, ldx, n, layer->out,
+                      layer->in, first, last, buffer);
+    team_share(layer->out, &first, &last);
+    ff_nn_bias_backward(g->bias, dy, lddy, n, first, last);
+}
+
+void
+ff_network_backward_team(const ff_network *grad, ff_network_work *w,
+                         const ff_network *net, int n, int begin, int end)
+{
+    int rows = end - begin;
+    size_t b = (size_t)begin;
+
     // Dense layers from the output down. Each step turns dy, the gradient
-    // of layer l's pre-activation output, into that of the layer below.
+    // of layer l's pre-activation output, into that of the layer below:
+    // the weight gradient needs dy of every row, so threads meet at a
+    // barrier before each layer.
     const float *dy = w->dout;
     int lddy = FF_NETWORK_OUTPUT;
     int next = 0;
@@ -335,36 +484,79 @@ ff_network_backward(const ff_network *grad, ff_network_work *w,
             next = 1 - next;
             gate = net->relu[l - 1] ? x : NULL;
         }
-        ff_nn_linear_backward(dx, CAT_WIDTH, &grad->layers[l], dy, lddy, x,
-                              ldx, &net->layers[l], gate, ldx, n,
-                              &w->scratch);
+#pragma omp barrier
+        parameter_gradient_share(grad, net, 2 + l, dy, lddy, x, ldx, n);
+        if (rows > 0) {
+            const ff_nn_linear *layer = &net->layers[l];
+            ff_sgemm_packed(dx + b * CAT_WIDTH, CAT_WIDTH, dy + b * lddy,
+                            lddy, w->packed_backward[2 + l], NULL, 0,
+                            gate != NULL ? gate + b * ldx : NULL, ldx, rows,
+                            layer->in, layer->out);
+        }
         dy = dx;
         lddy = CAT_WIDTH;
     }
 
-    // Time embedding: its output feeds cat0 and, in deep, cat1.
-    ff_nn_concat_forward(w->dtime, FF_NETWORK_EMBED,
-                         w->dcat0 + FF_NETWORK_EMBED, CAT_WIDTH, n,
-                         FF_NETWORK_EMBED);
-    if (net->head_start < net->layer_count) {
-        ff_nn_concat_backward(w->dtime, FF_NETWORK_EMBED,
-                              w->dcat1 + FF_NETWORK_EMBED, CAT_WIDTH, n,
-                              FF_NETWORK_EMBED);
+    // Time embedding: its output feeds cat0 and, in deep, cat1. Then the
+    // pose embedding, from columns 0..127 of cat0, overwritten in place by
+    // the SiLU derivative.
+    if (rows > 0) {
+        float *dtime = w->dtime + b * FF_NETWORK_EMBED;
+        float *dcat0 = w->dcat0 + b * CAT_WIDTH;
+        ff_nn_concat_forward(dtime, FF_NETWORK_EMBED,
+                             dcat0 + FF_NETWORK_EMBED, CAT_WIDTH, rows,
+                             FF_NETWORK_EMBED);
+        if (net->head_start < net->layer_count) {
+            ff_nn_concat_backward(dtime, FF_NETWORK_EMBED,
+                                  w->dcat1 + b * CAT_WIDTH + FF_NETWORK_EMBED,
+                                  CAT_WIDTH, rows, FF_NETWORK_EMBED);
+        }
+        ff_nn_silu_backward(dtime, FF_NETWORK_EMBED, dtime, FF_NETWORK_EMBED,
+                            w->z_time + b * FF_NETWORK_EMBED,
+                            FF_NETWORK_EMBED,
+                            w->s_time + b * FF_NETWORK_EMBED, rows,
+                            FF_NETWORK_EMBED);
+        ff_nn_silu_backward(dcat0, CAT_WIDTH, dcat0, CAT_WIDTH,
+                            w->z_pose + b * FF_NETWORK_EMBED,
+                            FF_NETWORK_EMBED,
+                            w->s_pose + b * FF_NETWORK_EMBED, rows,
+                            FF_NETWORK_EMBED);
     }
-    ff_nn_silu_backward(w->dtime, FF_NETWORK_EMBED, w->dtime,
-                        FF_NETWORK_EMBED, w->z_time, FF_NETWORK_EMBED,
-                        w->s_time, n, FF_NETWORK_EMBED);
-    ff_nn_linear_backward(NULL, 0, &grad->time, w->dtime, FF_NETWORK_EMBED,
-                          w->fourier, 2 * FF_NETWORK_FOURIER, &net->time,
-                          NULL, 0, n, &w->scratch);
+#pragma omp barrier
+    parameter_gradient_share(grad, net, 0, w->dtime, FF_NETWORK_EMBED,
+                             w->fourier, 2 * FF_NETWORK_FOURIER, n);
+    parameter_gradient_share(grad, net, 1, w->dcat0, CAT_WIDTH, w->input,
+                             FF_NETWORK_INPUT, n);
+}
 
-    // Pose embedding, from columns 0..127 of cat0; dcat0 is overwritten in
-    // place by the SiLU derivative.
-    ff_nn_silu_backward(w->dcat0, CAT_WIDTH, w->dcat0, CAT_WIDTH, w->z_pose,
-                        FF_NETWORK_EMBED, w->s_pose, n, FF_NETWORK_EMBED);
-    ff_nn_linear_backward(NULL, 0, &grad->pose, w->dcat0, CAT_WIDTH,
-                          w->input, FF_NETWORK_INPUT, &net->pose, NULL, 0, n,
-                          &w->scratch);
+/* Threads cost more than they save below about a million multiply-adds. */
+#define PARALLEL_WORK 1e6
+
+void
+ff_network_forward(ff_network_work *w, const ff_network *net,
+                   const float *fourier, int n, int shared_time)
+{
+#pragma omp parallel if (n * ff_network_macs(net) > PARALLEL_WORK)
+    {
+        int begin = 0;
+        int end = 0;
+        ff_network_pack_team(w, net);
+        ff_network_rows(n, &begin, &end);
+        ff_network_forward_rows(w, net, fourier, begin, end, shared_time);
+    }
+}
+
+void
+ff_network_backward(const ff_network *grad, ff_network_work *w,
+                    const ff_network *net, int n)
+{
+#pragma omp parallel if (n * ff_network_macs(net) > PARALLEL_WORK)
+    {
+        int begin = 0;
+        int end = 0;
+        ff_network_rows(n, &begin, &end);
+        ff_network_backward_team(grad, w, net, n, begin, end);
+    }
 }
 
 double

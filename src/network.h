@@ -21,7 +21,10 @@
  * The Fourier frequencies are not part of the block: they are not trained.
  *
  * A network description (ff_network) only points into a block; it may be
- * shared by threads that only read it. A workspace belongs to one thread.
+ * shared by threads that only read it. A workspace belongs to one caller;
+ * the functions named _team are called by every thread of one OpenMP
+ * parallel region (or by one thread outside any), each with its own block
+ * of rows from ff_network_rows, and synchronise the threads themselves.
  */
 #ifndef FRAMEFLOW_NETWORK_H
 #define FRAMEFLOW_NETWORK_H
@@ -92,7 +95,10 @@ typedef struct ff_network_work {
     float *dcat0;     /* capacity x 256 */
     float *dcat1;     /* capacity x 256 (deep only) */
     float *dtime;     /* capacity x 128 */
-    ff_sgemm_scratch scratch;
+    /* Weights packed for the matrix products (see sgemm.h), by linear
+     * index: 0 the time layer, 1 the pose layer, 2 + l dense layer l. */
+    float *packed_forward[FF_NETWORK_MAX_LAYERS + 2];
+    float *packed_backward[FF_NETWORK_MAX_LAYERS + 2];  /* dense only */
     void *memory;     /* the single allocation behind the buffers */
 } ff_network_work;
 
@@ -108,18 +114,51 @@ int ff_network_work_init(ff_network_work *w, const ff_network *net,
 void ff_network_work_free(ff_network_work *w);
 
 /*
- * Run the network on the first n rows of w->input. With shared_time, every
- * row uses w->t[0] and the time branch runs once; otherwise row i uses
- * w->t[i]. The output is w->act[net->layer_count - 1] (n x 6). Training
- * workspaces keep what the backward pass needs.
+ * Return this thread's block [*begin, *end) of n rows: blocks are aligned
+ * to the matrix kernel's rows and cover the batch over the team.
+ */
+void ff_network_rows(int n, int *begin, int *end);
+
+/*
+ * Pack the weights of net into w for the matrix products: the forward
+ * layout always, the backward one too in a training workspace. Call after
+ * the parameters change. A team function: it ends with a barrier.
+ */
+void ff_network_pack_team(ff_network_work *w, const ff_network *net);
+
+/*
+ * Run the network on rows [begin, end) of w->input, on the calling thread,
+ * with the weights packed by ff_network_pack_team. Row i uses time
+ * w->t[i]; with shared_time all rows must have the same time, and the time
+ * branch runs once. The output is w->act[net->layer_count - 1] (6 per row).
+ */
+void ff_network_forward_rows(ff_network_work *w, const ff_network *net,
+                             const float *fourier, int begin, int end,
+                             int shared_time);
+
+/*
+ * Add to grad (a network bound to a gradient block) the gradient of the
+ * loss, given in w->dout for the first n rows, the loss gradient with
+ * respect to the output of the last forward pass (run without
+ * shared_time). A team function: each thread passes its rows from
+ * ff_network_rows; it starts with a barrier, so w->dout may be filled by
+ * each thread for its own rows just before. The gradients are complete
+ * after the team's next barrier.
+ */
+void ff_network_backward_team(const ff_network *grad, ff_network_work *w,
+                              const ff_network *net, int n, int begin,
+                              int end);
+
+/*
+ * Pack, then run the network on the first n rows with OpenMP threads, from
+ * outside a parallel region.
  */
 void ff_network_forward(ff_network_work *w, const ff_network *net,
                         const float *fourier, int n, int shared_time);
 
 /*
- * Add to grad (a network bound to a gradient block) the gradient of the
- * loss, given w->dout, the loss gradient with respect to the first n rows
- * of the output of the last ff_network_forward (run with shared_time 0).
+ * Run ff_network_backward_team with OpenMP threads, from outside a
+ * parallel region, after ff_network_forward on the same rows.
  */
 void ff_network_backward(const ff_network *grad, ff_network_work *w,
                          const ff_network *net, int n);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Columns of the bias gradient handled together by one thread. */
+/* Columns of the bias gradient summed together, held in registers. */
 #define BIAS_BLOCK 64
 
 void
@@ -16,16 +16,12 @@ ff_nn_linear_forward(float *y, int ldy, const float *x, int ldx,
                 batch, layer->out, layer->in, s);
 }
 
-/* grad_bias[j] += sum over rows of dy[i][j], rows in order. */
-static void
-bias_gradient(float *dbias, const float *dy, int lddy, int batch, int out)
+void
+ff_nn_bias_backward(float *dbias, const float *dy, int lddy, int batch,
+                    int first, int last)
 {
-    int blocks = (out + BIAS_BLOCK - 1) / BIAS_BLOCK;
-
-#pragma omp parallel for schedule(static) if (batch * out > 65536)
-    for (int blk = 0; blk < blocks; blk++) {
-        int j0 = blk * BIAS_BLOCK;
-        int cols = out - j0 < BIAS_BLOCK ? out - j0 : BIAS_BLOCK;
+    for (int j0 = first; j0 < last; j0 += BIAS_BLOCK) {
+        int cols = last - j0 < BIAS_BLOCK ? last - j0 : BIAS_BLOCK;
         float acc[BIAS_BLOCK];
 
         memcpy(acc, dbias + j0, (size_t)cols * sizeof(float));
@@ -47,7 +43,7 @@ ff_nn_linear_backward(float *dx, int lddx, const ff_nn_linear *grad,
 {
     ff_sgemm_tn(grad->weight, layer->in, dy, lddy, x, ldx, batch, layer->out,
                 layer->in, s);
-    bias_gradient(grad->bias, dy, lddy, batch, layer->out);
+    ff_nn_bias_backward(grad->bias, dy, lddy, batch, 0, layer->out);
     if (dx != NULL) {
         ff_sgemm_nn(dx, lddx, dy, lddy, layer->weight, layer->in, gate, ldg,
                     batch, layer->out, layer->in, s);
@@ -110,7 +106,6 @@ void
 ff_nn_silu_forward(float *y, int ldy, float *sig, const float *z, int ldz,
                    int rows, int cols)
 {
-#pragma omp parallel for schedule(static) if (rows * cols > 65536)
     for (int i = 0; i < rows; i++) {
         const float *zi = z + (size_t)i * ldz;
         float *yi = y + (size_t)i * ldy;
@@ -130,12 +125,14 @@ ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
                     const float *z, int ldz, const float *sig, int rows,
                     int cols)
 {
-#pragma omp parallel for schedule(static) if (rows * cols > 65536)
     for (int i = 0; i < rows; i++) {
         const float *zi = z + (size_t)i * ldz;
         const float *dyi = dy + (size_t)i * lddy;
         const float *si = sig + (size_t)i * cols;
         float *dzi = dz + (size_t)i * lddz;
+        // dz may be dy itself, read and written at the same index, which
+        // leaves nothing for the compiler to guard against.
+#pragma GCC ivdep
         for (int j = 0; j < cols; j++) {
             float s = si[j];
             dzi[j] = dyi[j] * (s * (1.0f + zi[j] * (1.0f - s)));
@@ -191,7 +188,6 @@ void
 ff_nn_fourier_forward(float *f, int ldf, const double *t, const float *w,
                       int half, int rows)
 {
-#pragma omp parallel for schedule(static) if (rows * half > 16384)
     for (int i = 0; i < rows; i++) {
         float *fi = f + (size_t)i * ldf;
         for (int j = 0; j < half; j++) {

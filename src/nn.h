@@ -8,10 +8,10 @@
  * the network concatenates its embeddings without copies.
  *
  * Backward functions add into parameter gradients; clearing them is the
- * caller's job. Input gradients are overwritten. Functions run OpenMP
- * threads when called outside a parallel region, and every result is the
- * same for any thread count: each output element is computed by one thread
- * in a fixed order.
+ * caller's job. Input gradients are overwritten. The dense layer runs
+ * OpenMP threads (see sgemm.h); the other functions run on the calling
+ * thread, so that a caller may give each thread a block of rows. Every
+ * result is the same for any thread count.
  */
 #ifndef FRAMEFLOW_NN_H
 #define FRAMEFLOW_NN_H
@@ -51,6 +51,13 @@ void ff_nn_linear_backward(float *dx, int lddx, const ff_nn_linear *grad,
                            const float *dy, int lddy, const float *x, int ldx,
                            const ff_nn_linear *layer, const float *gate,
                            int ldg, int batch, ff_sgemm_scratch *s);
+
+/*
+ * Add into dbias[j], for columns first <= j < last, the sum over the batch
+ * rows of dy[i][j], rows in order.
+ */
+void ff_nn_bias_backward(float *dbias, const float *dy, int lddy, int batch,
+                         int first, int last);
 
 /* y = max(x, 0) over n values; y may alias x. */
 void ff_nn_relu_forward(float *y, const float *x, size_t n);

@@ -99,6 +99,8 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
         goto fail;
     }
 
+    int fast = (mode & FF_OUTFILE_FAST) != 0;
+    mode &= ~FF_OUTFILE_FAST;
     int gzip = mode == FF_OUTFILE_GZIP
                || (mode == FF_OUTFILE_BY_NAME && ends_with(path, ".gz"));
     if (gzip) {
@@ -108,7 +110,7 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
                                path);
             goto fail;
         }
-        out->gz = gzdopen(out->fd, "wb6");
+        out->gz = gzdopen(out->fd, fast ? "wb1" : "wb6");
         if (out->gz == NULL) {
             ff_error_set(err, FF_STATUS_ERR_NOMEM,
                          "%s: cannot start gzip compression", path);

@@ -26,7 +26,10 @@ typedef struct ff_outfile ff_outfile;
 enum ff_outfile_mode {
     FF_OUTFILE_PLAIN = 0,
     FF_OUTFILE_GZIP = 1,
-    FF_OUTFILE_BY_NAME = 2  /* gzip when the path ends in ".gz" */
+    FF_OUTFILE_BY_NAME = 2, /* gzip when the path ends in ".gz" */
+    FF_OUTFILE_FAST = 4     /* flag: gzip at level 1 instead of 6, for
+                               output that compresses little better at
+                               higher levels */
 };
 
 /*

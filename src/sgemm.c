@@ -4,52 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
 /*
  * Blocking. A micro-kernel keeps an MR x NR block of C in registers and
- * runs over KC steps of the inner dimension, reading packed panels: MR
- * values of the left operand and NR values of the right one per step. With
- * AVX-512, 12 x 32 uses 24 of the 32 vector registers for C, and a 32 x 256
- * panel of the right operand (32 KiB) stays in the 48 KiB level-1 cache
- * while the row panels stream past it.
+ * runs over up to KC steps of the inner dimension: per step it broadcasts
+ * MR values of the left operand, read in place, and loads NR values of the
+ * packed right operand. With AVX-512, 12 x 32 uses 24 of the 32 vector
+ * registers for C, and a 256-step panel of the right operand (32 KiB)
+ * stays in the 48 KiB level-1 cache while the rows stream past it.
  */
 #define MR 12
 #define NR 32
 #define KC 256
-
-/* Where the operands' elements live: A(i, p) and B(p, j) of C = A B. */
-typedef struct operands {
-    const float *a;
-    int lda;
-    int a_transposed;  /* A(i, p) = a[p * lda + i] instead of a[i * lda + p] */
-    const float *b;
-    int ldb;
-    int b_transposed;  /* B(p, j) = b[j * ldb + p] instead of b[p * ldb + j] */
-} operands;
-
-enum epilogue {
-    EPILOGUE_NONE = 0,
-    EPILOGUE_BIAS = 1,       /* C += bias[j] */
-    EPILOGUE_BIAS_RELU = 2,  /* C = max(C + bias[j], 0) */
-    EPILOGUE_RELU = 3,       /* C = max(C, 0) */
-    EPILOGUE_GATE = 4        /* C = gate > 0 ? C : 0 */
-};
-
-typedef struct product {
-    float *c;
-    int ldc;
-    int m;
-    int n;
-    int k;
-    int accumulate;  /* whether the chains start from C instead of zero */
-    int epilogue;
-    const float *bias;
-    const float *gate;
-    int ldg;
-} product;
 
 static size_t
 round_up(size_t n, size_t block)
@@ -57,100 +30,80 @@ round_up(size_t n, size_t block)
     return (n + block - 1) / block * block;
 }
 
-int
-ff_sgemm_scratch_init(ff_sgemm_scratch *s, int max_rows, int max_cols)
+size_t
+ff_sgemm_packed_size(int n, int k)
 {
-    memset(s, 0, sizeof *s);
-    s->a_size = round_up((size_t)(max_rows > 0 ? max_rows : 1), MR) * KC;
-    s->b_size = round_up((size_t)(max_cols > 0 ? max_cols : 1), NR) * KC;
-    // 64-byte alignment lets the kernel use aligned vector loads.
-    s->a = aligned_alloc(64, s->a_size * sizeof(float));
-    s->b = aligned_alloc(64, s->b_size * sizeof(float));
-    if (s->a == NULL || s->b == NULL) {
-        ff_sgemm_scratch_free(s);
-        return -1;
+    return round_up((size_t)(n > 0 ? n : 0), NR) * (size_t)(k > 0 ? k : 0);
+}
+
+int
+ff_sgemm_panel_count(int n)
+{
+    return (n + NR - 1) / NR;
+}
+
+/*
+ * A packed right operand is a sequence of column panels; panel jp holds,
+ * for each inner index p in order, the NR values B(p, jp NR .. jp NR + NR
+ * - 1), zero past column n.
+ */
+void
+ff_sgemm_pack_nt_panel(float *packed, const float *W, int ldw, int n, int k,
+                       int jp)
+{
+    float *dst = packed + (size_t)jp * NR * k;
+    int j0 = jp * NR;
+    int cols = n - j0 < NR ? n - j0 : NR;
+
+    for (int c = 0; c < cols; c++) {
+        const float *src = W + (size_t)(j0 + c) * ldw;
+        for (int p = 0; p < k; p++) {
+            dst[(size_t)p * NR + c] = src[p];
+        }
     }
-    s->max_rows = max_rows;
-    s->max_cols = max_cols;
-    return 0;
+    for (int c = cols; c < NR; c++) {
+        for (int p = 0; p < k; p++) {
+            dst[(size_t)p * NR + c] = 0.0f;
+        }
+    }
 }
 
 void
-ff_sgemm_scratch_free(ff_sgemm_scratch *s)
+ff_sgemm_pack_nn_panel(float *packed, const float *W, int ldw, int k, int n,
+                       int jp)
 {
-    if (s == NULL) {
-        return;
-    }
-    free(s->a);
-    free(s->b);
-    memset(s, 0, sizeof *s);
-}
-
-/* Copy rows [0, m) x inner [p0, p0 + kc) of A into MR-row panels, each
- * stored step by step (MR values per step), zero-padding the last panel. */
-static void
-pack_a_panel(float *dst, const operands *op, int i0, int m, int p0, int kc)
-{
-    int rows = m - i0 < MR ? m - i0 : MR;
-
-    if (op->a_transposed) {
-        for (int p = 0; p < kc; p++) {
-            const float *src = op->a + (size_t)(p0 + p) * op->lda + i0;
-            float *out = dst + (size_t)p * MR;
-            for (int r = 0; r < rows; r++) {
-                out[r] = src[r];
-            }
-            for (int r = rows; r < MR; r++) {
-                out[r] = 0.0f;
-            }
-        }
-        return;
-    }
-    for (int r = 0; r < rows; r++) {
-        const float *src = op->a + (size_t)(i0 + r) * op->lda + p0;
-        for (int p = 0; p < kc; p++) {
-            dst[(size_t)p * MR + r] = src[p];
-        }
-    }
-    for (int r = rows; r < MR; r++) {
-        for (int p = 0; p < kc; p++) {
-            dst[(size_t)p * MR + r] = 0.0f;
-        }
-    }
-}
-
-/* Copy columns [j0, j0 + NR) x inner [p0, p0 + kc) of B into one panel of
- * NR values per step, zero-padding columns past n. */
-static void
-pack_b_panel(float *dst, const operands *op, int j0, int n, int p0, int kc)
-{
+    float *dst = packed + (size_t)jp * NR * k;
+    int j0 = jp * NR;
     int cols = n - j0 < NR ? n - j0 : NR;
 
-    if (op->b_transposed) {
-        for (int c = 0; c < cols; c++) {
-            const float *src = op->b + (size_t)(j0 + c) * op->ldb + p0;
-            for (int p = 0; p < kc; p++) {
-                dst[(size_t)p * NR + c] = src[p];
-            }
-        }
-        for (int c = cols; c < NR; c++) {
-            for (int p = 0; p < kc; p++) {
-                dst[(size_t)p * NR + c] = 0.0f;
-            }
-        }
-        return;
-    }
-    for (int p = 0; p < kc; p++) {
-        const float *src = op->b + (size_t)(p0 + p) * op->ldb + j0;
+    for (int p = 0; p < k; p++) {
+        const float *src = W + (size_t)p * ldw + j0;
         float *out = dst + (size_t)p * NR;
-        for (int c = 0; c < cols; c++) {
-            out[c] = src[c];
-        }
+        memcpy(out, src, (size_t)cols * sizeof(float));
         for (int c = cols; c < NR; c++) {
             out[c] = 0.0f;
         }
     }
 }
+
+/*
+ * Where a tile's left operand is: A(r, p) = a[r * row_step + p * step].
+ * Row-major A has step 1, transposed A and packed panels row_step 1.
+ */
+typedef struct tile_a {
+    const float *a;
+    size_t row_step;
+    size_t step;
+} tile_a;
+
+/* What a tile does after its last block: add bias[j], then apply ReLU,
+ * then zero where gate <= 0. Pointers are at the tile's corner. */
+typedef struct tile_finish {
+    const float *bias;
+    int relu;
+    const float *gate;
+    int ldg;
+} tile_finish;
 
 #if defined(__AVX512F__)
 
@@ -161,11 +114,13 @@ ff_sgemm_kernel_name(void)
 }
 
 /*
- * C[MR x NR] (+)= Ap Bp over kc steps, C with leading dimension ldc. The
- * accumulators are named one by one so that they live in registers.
+ * C[MR x NR] (+)= A Bp over kc steps, then the finish when fin is not
+ * NULL. Inlined into callers with a constant row_step or step, so that the
+ * address arithmetic folds away.
  */
-static void
-kernel(float *c, int ldc, const float *ap, const float *bp, int kc, int load)
+static inline __attribute__((always_inline)) void
+kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
+            const float *bp, int kc, int load, const tile_finish *fin)
 {
     __m512 acc[MR][2];
 
@@ -188,12 +143,45 @@ kernel(float *c, int ldc, const float *ap, const float *bp, int kc, int load)
         __m512 b1 = _mm512_load_ps(bp + 16);
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            __m512 a = _mm512_set1_ps(ap[r]);
-            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            __m512 av = _mm512_set1_ps(a[r * row_step]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
         }
-        ap += MR;
+        a += step;
         bp += NR;
+    }
+
+    if (fin != NULL && fin->bias != NULL) {
+        __m512 b0 = _mm512_loadu_ps(fin->bias);
+        __m512 b1 = _mm512_loadu_ps(fin->bias + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], b0);
+            acc[r][1] = _mm512_add_ps(acc[r][1], b1);
+        }
+    }
+    if (fin != NULL && fin->relu) {
+        // max returns its second operand for a NaN, as the scalar
+        // v > 0 ? v : 0 does.
+        __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) {
+            acc[r][0] = _mm512_max_ps(acc[r][0], zero);
+            acc[r][1] = _mm512_max_ps(acc[r][1], zero);
+        }
+    }
+    if (fin != NULL && fin->gate != NULL) {
+        __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) {
+            const float *g = fin->gate + (size_t)r * fin->ldg;
+            __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(g), zero,
+                                              _CMP_GT_OQ);
+            __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + 16), zero,
+                                              _CMP_GT_OQ);
+            acc[r][0] = _mm512_maskz_mov_ps(m0, acc[r][0]);
+            acc[r][1] = _mm512_maskz_mov_ps(m1, acc[r][1]);
+        }
     }
 
 #pragma GCC unroll 12
@@ -213,8 +201,9 @@ ff_sgemm_kernel_name(void)
 
 /* The same chains as the vector kernel, written with fmaf so that the
  * compiler may vectorise them for whatever instruction set it targets. */
-static void
-kernel(float *c, int ldc, const float *ap, const float *bp, int kc, int load)
+static inline void
+kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
+            const float *bp, int kc, int load, const tile_finish *fin)
 {
     float acc[MR][NR];
 
@@ -225,169 +214,304 @@ kernel(float *c, int ldc, const float *ap, const float *bp, int kc, int load)
     }
     for (int p = 0; p < kc; p++) {
         for (int r = 0; r < MR; r++) {
-            float a = ap[r];
+            float av = a[r * row_step];
             for (int j = 0; j < NR; j++) {
-                acc[r][j] = fmaf(a, bp[j], acc[r][j]);
+                acc[r][j] = fmaf(av, bp[j], acc[r][j]);
             }
         }
-        ap += MR;
+        a += step;
         bp += NR;
     }
     for (int r = 0; r < MR; r++) {
+        const float *g = fin != NULL && fin->gate != NULL
+                         ? fin->gate + (size_t)r * fin->ldg : NULL;
         for (int j = 0; j < NR; j++) {
-            c[(size_t)r * ldc + j] = acc[r][j];
+            float v = acc[r][j];
+            if (fin != NULL && fin->bias != NULL) {
+                v += fin->bias[j];
+            }
+            if (fin != NULL && fin->relu) {
+                v = v > 0.0f ? v : 0.0f;
+            }
+            if (g != NULL) {
+                v = g[j] > 0.0f ? v : 0.0f;
+            }
+            c[(size_t)r * ldc + j] = v;
         }
     }
 }
 
 #endif
 
-/* Apply the product's epilogue to rows [i0, i0 + rows) and columns
- * [j0, j0 + cols) of C. */
+/* The kernel for row-major A, read in place. */
 static void
-apply_epilogue(const product *pr, int i0, int rows, int j0, int cols)
+kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
+            int kc, int load, const tile_finish *fin)
 {
-    for (int r = 0; r < rows; r++) {
-        float *c = pr->c + (size_t)(i0 + r) * pr->ldc + j0;
-        switch (pr->epilogue) {
-        case EPILOGUE_BIAS:
-            for (int j = 0; j < cols; j++) {
-                c[j] += pr->bias[j0 + j];
-            }
-            break;
-        case EPILOGUE_BIAS_RELU:
-            for (int j = 0; j < cols; j++) {
-                float v = c[j] + pr->bias[j0 + j];
-                c[j] = v > 0.0f ? v : 0.0f;
-            }
-            break;
-        case EPILOGUE_RELU:
-            for (int j = 0; j < cols; j++) {
-                c[j] = c[j] > 0.0f ? c[j] : 0.0f;
-            }
-            break;
-        case EPILOGUE_GATE: {
-            const float *g = pr->gate + (size_t)(i0 + r) * pr->ldg + j0;
-            for (int j = 0; j < cols; j++) {
-                c[j] = g[j] > 0.0f ? c[j] : 0.0f;
-            }
-            break;
-        }
-        default:
-            break;
-        }
-    }
+    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin);
 }
 
-/* Run the kernel on one MR x NR tile; a tile cut by the edge of C goes
- * through a full-size local copy, so its chains are the same as inside. */
+/* The kernel for A stored by steps: MR values per step (packed) or a
+ * transposed matrix with leading dimension step. */
 static void
-run_tile(const product *pr, const float *ap, const float *bp, int i0, int j0,
-         int kc, int load)
+kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
+             int kc, int load, const tile_finish *fin)
 {
-    int rows = pr->m - i0 < MR ? pr->m - i0 : MR;
-    int cols = pr->n - j0 < NR ? pr->n - j0 : NR;
-    float *c = pr->c + (size_t)i0 * pr->ldc + j0;
+    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin);
+}
 
-    if (rows == MR && cols == NR) {
-        kernel(c, pr->ldc, ap, bp, kc, load);
-        return;
-    }
-
-    float tile[MR * NR];
-    memset(tile, 0, sizeof tile);
-    if (load) {
-        for (int r = 0; r < rows; r++) {
-            memcpy(tile + r * NR, c + (size_t)r * pr->ldc,
-                   (size_t)cols * sizeof(float));
-        }
-    }
-    kernel(tile, NR, ap, bp, kc, 1);
+/* Apply a finish to a rows x cols corner of a tile, element by element,
+ * with the operations of the vector kernel. */
+static void
+finish_scalar(float *c, int ldc, int rows, int cols, const tile_finish *fin)
+{
     for (int r = 0; r < rows; r++) {
-        memcpy(c + (size_t)r * pr->ldc, tile + r * NR,
-               (size_t)cols * sizeof(float));
+        const float *g = fin->gate != NULL ? fin->gate + (size_t)r * fin->ldg
+                                           : NULL;
+        for (int j = 0; j < cols; j++) {
+            float v = c[(size_t)r * ldc + j];
+            if (fin->bias != NULL) {
+                v += fin->bias[j];
+            }
+            if (fin->relu) {
+                v = v > 0.0f ? v : 0.0f;
+            }
+            if (g != NULL) {
+                v = g[j] > 0.0f ? v : 0.0f;
+            }
+            c[(size_t)r * ldc + j] = v;
+        }
     }
 }
 
 /*
- * Drive a product: for each KC-long block of the inner dimension, pack both
- * operands, then let the threads share the output tiles. Blocks run in
- * order with a barrier between them, so each chain runs in order.
+ * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
+ * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
+ * relative to the tile's first row and first step. A tile cut by the edge
+ * of C goes through a full-size local copy, and its left operand through a
+ * zero-padded panel, so that its chains are those of whole tiles.
  */
 static void
-run_product(const product *pr, const operands *op, ff_sgemm_scratch *s)
+run_tile(float *c, int ldc, int rows, int cols, const float *a,
+         size_t row_step, size_t step, const float *bp, int kc, int load,
+         const tile_finish *fin)
 {
-    int row_panels = (pr->m + MR - 1) / MR;
-    int col_panels = (pr->n + NR - 1) / NR;
-    int tiles = row_panels * col_panels;
-    double work = (double)pr->m * pr->n * (pr->k > 0 ? pr->k : 1);
-
-    if (pr->m <= 0 || pr->n <= 0) {
-        return;
-    }
-    if (pr->k <= 0) {
-        if (!pr->accumulate) {
-            for (int i = 0; i < pr->m; i++) {
-                memset(pr->c + (size_t)i * pr->ldc, 0,
-                       (size_t)pr->n * sizeof(float));
-            }
+    if (rows == MR && cols == NR) {
+        if (step == 1) {
+            kernel_rows(c, ldc, a, row_step, bp, kc, load, fin);
+        } else {
+            kernel_steps(c, ldc, a, step, bp, kc, load, fin);
         }
-        apply_epilogue(pr, 0, pr->m, 0, pr->n);
         return;
     }
 
-    // Threads cost more than they save below about a million
-    // multiply-adds.
-#pragma omp parallel if (work > 1e6)
-    {
-        for (int p0 = 0; p0 < pr->k; p0 += KC) {
-            int kc = pr->k - p0 < KC ? pr->k - p0 : KC;
-            int load = pr->accumulate || p0 > 0;
-            int last = p0 + kc >= pr->k;
+    float tile[MR * NR];
+    float panel[MR * KC];
+    memset(tile, 0, sizeof tile);
+    if (load) {
+        for (int r = 0; r < rows; r++) {
+            memcpy(tile + r * NR, c + (size_t)r * ldc,
+                   (size_t)cols * sizeof(float));
+        }
+    }
+    for (int p = 0; p < kc; p++) {
+        for (int r = 0; r < MR; r++) {
+            panel[p * MR + r] = r < rows ? a[r * row_step + p * step] : 0.0f;
+        }
+    }
+    kernel_steps(tile, NR, panel, MR, bp, kc, 1, NULL);
+    if (fin != NULL) {
+        finish_scalar(tile, NR, rows, cols, fin);
+    }
+    for (int r = 0; r < rows; r++) {
+        memcpy(c + (size_t)r * ldc, tile + r * NR,
+               (size_t)cols * sizeof(float));
+    }
+}
 
-#pragma omp for schedule(static) nowait
-            for (int jp = 0; jp < col_panels; jp++) {
-                pack_b_panel(s->b + (size_t)jp * kc * NR, op, jp * NR, pr->n,
-                             p0, kc);
-            }
-#pragma omp for schedule(static)
-            for (int ip = 0; ip < row_panels; ip++) {
-                pack_a_panel(s->a + (size_t)ip * kc * MR, op, ip * MR, pr->m,
-                             p0, kc);
-            }
+void
+ff_sgemm_packed(float *C, int ldc, const float *A, int lda,
+                const float *packed, const float *bias, int relu,
+                const float *gate, int ldg, int m, int n, int k)
+{
+    int panels = ff_sgemm_panel_count(n);
 
-            // Consecutive tiles share a column panel, which stays in cache.
-#pragma omp for schedule(static)
-            for (int t = 0; t < tiles; t++) {
-                int jp = t / row_panels;
-                int ip = t % row_panels;
-                run_tile(pr, s->a + (size_t)ip * kc * MR,
-                         s->b + (size_t)jp * kc * NR, ip * MR, jp * NR, kc,
-                         load);
-                if (last && pr->epilogue != EPILOGUE_NONE) {
-                    int rows = pr->m - ip * MR < MR ? pr->m - ip * MR : MR;
-                    int cols = pr->n - jp * NR < NR ? pr->n - jp * NR : NR;
-                    apply_epilogue(pr, ip * MR, rows, jp * NR, cols);
+    if (m <= 0 || n <= 0) {
+        return;
+    }
+    if (k <= 0) {
+        // An empty sum is zero; the finish still applies.
+        tile_finish fin = {bias, relu, gate, ldg};
+        for (int i = 0; i < m; i++) {
+            memset(C + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+        }
+        finish_scalar(C, ldc, m, n, &fin);
+        return;
+    }
+
+    // Column panel outside, so that its packed operand stays in cache
+    // while the row tiles pass; inner blocks of KC in order.
+    for (int jp = 0; jp < panels; jp++) {
+        int j0 = jp * NR;
+        int cols = n - j0 < NR ? n - j0 : NR;
+        tile_finish fin = {bias != NULL ? bias + j0 : NULL, relu,
+                           gate != NULL ? gate + j0 : NULL, ldg};
+        int finish = bias != NULL || relu || gate != NULL;
+        for (int i0 = 0; i0 < m; i0 += MR) {
+            int rows = m - i0 < MR ? m - i0 : MR;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = k - p0 < KC ? k - p0 : KC;
+                int last = p0 + kc >= k;
+                tile_finish at_row = fin;
+                if (at_row.gate != NULL) {
+                    at_row.gate += (size_t)i0 * ldg;
                 }
+                run_tile(C + (size_t)i0 * ldc + j0, ldc, rows, cols,
+                         A + (size_t)i0 * lda + p0, (size_t)lda, 1,
+                         packed + (size_t)jp * NR * k + (size_t)p0 * NR, kc,
+                         p0 > 0, last && finish ? &at_row : NULL);
             }
         }
     }
 }
+
+int
+ff_sgemm_tn_tiles(int n, int k)
+{
+    if (n <= 0 || k <= 0) {
+        return 0;
+    }
+    return ((n + MR - 1) / MR) * ff_sgemm_panel_count(k);
+}
+
+_Static_assert(FF_SGEMM_TN_BUFFER == KC * NR,
+               "the weight-gradient buffer holds one packed panel");
+
+/* Pack rows [p0, p0 + kc) and columns [j0, j0 + NR) of X (the right
+ * operand of the weight gradient) into one panel. */
+static void
+pack_rows_panel(float *dst, const float *X, int ldx, int k, int j0, int p0,
+                int kc)
+{
+    int cols = k - j0 < NR ? k - j0 : NR;
+
+    for (int p = 0; p < kc; p++) {
+        const float *src = X + (size_t)(p0 + p) * ldx + j0;
+        float *out = dst + (size_t)p * NR;
+        memcpy(out, src, (size_t)cols * sizeof(float));
+        for (int c = cols; c < NR; c++) {
+            out[c] = 0.0f;
+        }
+    }
+}
+
+void
+ff_sgemm_tn_range(float *dW, int lddw, const float *dY, int lddy,
+                  const float *X, int ldx, int m, int n, int k, int first,
+                  int last, float *buffer)
+{
+    int row_panels = (n + MR - 1) / MR;
+
+    // Tiles run column panel by column panel, so that consecutive tiles
+    // share the packed block of X. The batch (m) is the inner dimension.
+    for (int p0 = 0; p0 < m; p0 += KC) {
+        int kc = m - p0 < KC ? m - p0 : KC;
+        int packed_jp = -1;
+        for (int t = first; t < last; t++) {
+            int jp = t / row_panels;
+            int i0 = (t % row_panels) * MR;
+            int rows = n - i0 < MR ? n - i0 : MR;
+            int cols = k - jp * NR < NR ? k - jp * NR : NR;
+            if (jp != packed_jp) {
+                pack_rows_panel(buffer, X, ldx, k, jp * NR, p0, kc);
+                packed_jp = jp;
+            }
+            run_tile(dW + (size_t)i0 * lddw + jp * NR, lddw, rows, cols,
+                     dY + (size_t)p0 * lddy + i0, 1, (size_t)lddy, buffer, kc,
+                     1, NULL);
+        }
+    }
+}
+
+void
+ff_sgemm_split_rows(int m, int part, int parts, int *begin, int *end)
+{
+    int blocks = (m + MR - 1) / MR;
+    int first = (int)((long)blocks * part / parts);
+    int last = (int)((long)blocks * (part + 1) / parts);
+
+    *begin = first * MR < m ? first * MR : m;
+    *end = last * MR < m ? last * MR : m;
+}
+
+int
+ff_sgemm_scratch_init(ff_sgemm_scratch *s, int max_cols, int max_inner)
+{
+    memset(s, 0, sizeof *s);
+    s->size = ff_sgemm_packed_size(max_cols, max_inner);
+    // 64-byte alignment lets the kernel use aligned vector loads.
+    s->packed = aligned_alloc(64, (s->size > 0 ? s->size : 1)
+                                  * sizeof(float));
+    if (s->packed == NULL) {
+        s->size = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void
+ff_sgemm_scratch_free(ff_sgemm_scratch *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    free(s->packed);
+    memset(s, 0, sizeof *s);
+}
+
+static int
+thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static int
+thread_count(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Threads cost more than they save below about a million multiply-adds. */
+#define PARALLEL_WORK 1e6
 
 void
 ff_sgemm_nt(float *Y, int ldy, const float *X, int ldx, const float *W,
             int ldw, const float *bias, int relu, int m, int n, int k,
             ff_sgemm_scratch *s)
 {
-    operands op = {X, ldx, 0, W, ldw, 1};
-    product pr = {Y, ldy, m, n, k, 0, EPILOGUE_NONE, bias, NULL, 0};
+    int panels = ff_sgemm_panel_count(n);
 
-    if (bias != NULL) {
-        pr.epilogue = relu ? EPILOGUE_BIAS_RELU : EPILOGUE_BIAS;
-    } else if (relu) {
-        pr.epilogue = EPILOGUE_RELU;
+#pragma omp parallel if ((double)m * n * k > PARALLEL_WORK)
+    {
+#pragma omp for schedule(static)
+        for (int jp = 0; jp < panels; jp++) {
+            ff_sgemm_pack_nt_panel(s->packed, W, ldw, n, k, jp);
+        }
+        int begin = 0;
+        int end = 0;
+        ff_sgemm_split_rows(m, thread_index(), thread_count(), &begin, &end);
+        ff_sgemm_packed(Y + (size_t)begin * ldy, ldy, X + (size_t)begin * ldx,
+                        ldx, s->packed, bias, relu, NULL, 0, end - begin, n,
+                        k);
     }
-    run_product(&pr, &op, s);
 }
 
 void
@@ -396,22 +520,38 @@ ff_sgemm_nn(float *dX, int lddx, const float *dY, int lddy, const float *W,
             ff_sgemm_scratch *s)
 {
     // C = dX is m x k and the inner dimension is n.
-    operands op = {dY, lddy, 0, W, ldw, 0};
-    product pr = {dX, lddx, m, k, n, 0, EPILOGUE_NONE, NULL, gate, ldg};
+    int panels = ff_sgemm_panel_count(k);
 
-    if (gate != NULL) {
-        pr.epilogue = EPILOGUE_GATE;
+#pragma omp parallel if ((double)m * n * k > PARALLEL_WORK)
+    {
+#pragma omp for schedule(static)
+        for (int jp = 0; jp < panels; jp++) {
+            ff_sgemm_pack_nn_panel(s->packed, W, ldw, n, k, jp);
+        }
+        int begin = 0;
+        int end = 0;
+        ff_sgemm_split_rows(m, thread_index(), thread_count(), &begin, &end);
+        ff_sgemm_packed(dX + (size_t)begin * lddx, lddx,
+                        dY + (size_t)begin * lddy, lddy, s->packed, NULL, 0,
+                        gate != NULL ? gate + (size_t)begin * ldg : NULL, ldg,
+                        end - begin, k, n);
     }
-    run_product(&pr, &op, s);
 }
 
 void
 ff_sgemm_tn(float *dW, int lddw, const float *dY, int lddy, const float *X,
             int ldx, int m, int n, int k, ff_sgemm_scratch *s)
 {
-    // C = dW is n x k and the inner dimension is the batch, m.
-    operands op = {dY, lddy, 1, X, ldx, 0};
-    product pr = {dW, lddw, n, k, m, 1, EPILOGUE_NONE, NULL, NULL, 0};
+    int tiles = ff_sgemm_tn_tiles(n, k);
 
-    run_product(&pr, &op, s);
+    (void)s;
+#pragma omp parallel if ((double)m * n * k > PARALLEL_WORK)
+    {
+        _Alignas(64) float buffer[FF_SGEMM_TN_BUFFER];
+        int parts = thread_count();
+        int part = thread_index();
+        ff_sgemm_tn_range(dW, lddw, dY, lddy, X, ldx, m, n, k,
+                          (int)((long)tiles * part / parts),
+                          (int)((long)tiles * (part + 1) / parts), buffer);
+    }
 }

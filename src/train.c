@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "frameflow/rng.h"
 #include "frameflow/so3.h"
 
@@ -294,18 +298,17 @@ draw_sample(ff_trainer *tr, uint32_t step, int i)
 }
 
 /*
- * Compute each sample's loss sigma^2 |out / sigma^2 - target|^2 and the
- * gradient of the batch mean with respect to the raw output, which is
- * 2 (out / sigma^2 - target) / batch. Return the mean, summed in order.
+ * For rows [begin, end): compute each sample's loss
+ * sigma^2 |out / sigma^2 - target|^2 and the gradient of the batch mean
+ * with respect to the raw output, 2 (out / sigma^2 - target) / batch.
  */
-static double
-loss_and_gradient(ff_trainer *tr)
+static void
+loss_rows(ff_trainer *tr, int begin, int end)
 {
     const float *out = tr->work.act[tr->model->net.layer_count - 1];
     int b = tr->batch;
 
-#pragma omp parallel for schedule(static) if (b > 256)
-    for (int i = 0; i < b; i++) {
+    for (int i = begin; i < end; i++) {
         double var = tr->variance[i];
         double sum = 0.0;
         for (int j = 0; j < 6; j++) {
@@ -316,12 +319,34 @@ loss_and_gradient(ff_trainer *tr)
         }
         tr->losses[i] = var * sum;
     }
+}
 
+/* Return the mean of the per-sample losses, summed in order. */
+static double
+mean_loss(const ff_trainer *tr)
+{
     double total = 0.0;
-    for (int i = 0; i < b; i++) {
+
+    for (int i = 0; i < tr->batch; i++) {
         total += tr->losses[i];
     }
-    return total / b;
+    return total / tr->batch;
+}
+
+/* Return this thread's share [*first, *last) of n parameters. */
+static void
+parameter_share(size_t n, size_t *first, size_t *last)
+{
+#ifdef _OPENMP
+    size_t part = (size_t)omp_get_thread_num();
+    size_t parts = (size_t)omp_get_num_threads();
+#else
+    size_t part = 0;
+    size_t parts = 1;
+#endif
+
+    *first = n * part / parts;
+    *last = n * (part + 1) / parts;
 }
 
 int
@@ -329,6 +354,10 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
 {
     ff_model *m = tr->model;
     uint64_t step = m->config.step;
+    ff_adamw opt = {m->config.learning_rate, m->config.beta1,
+                    m->config.beta2, m->config.adam_eps,
+                    m->config.weight_decay};
+    double mean = 0.0;
 
     if (step >= UINT32_MAX) {
         return ff_error_set(err, FF_STATUS_ERR_INVALID,
@@ -336,28 +365,49 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
                             "version can count", (unsigned long long)step);
     }
 
-#pragma omp parallel for schedule(static) if (tr->batch > 64)
-    for (int i = 0; i < tr->batch; i++) {
-        draw_sample(tr, (uint32_t)step, i);
+    // One parallel region for the whole step: each thread draws, runs
+    // forward and scores its own block of rows; the backward pass and the
+    // optimiser share the work out, with barriers only where the weight
+    // gradients need every row.
+#pragma omp parallel if ((double)tr->batch * ff_network_macs(&m->net) > 1e6)
+    {
+        int begin = 0;
+        int end = 0;
+        size_t first = 0;
+        size_t last = 0;
+
+        parameter_share(m->param_count, &first, &last);
+        memset(tr->grad + first, 0, (last - first) * sizeof(float));
+        ff_network_pack_team(&tr->work, &m->net);
+
+        ff_network_rows(tr->batch, &begin, &end);
+        for (int i = begin; i < end; i++) {
+            draw_sample(tr, (uint32_t)step, i);
+        }
+        ff_network_forward_rows(&tr->work, &m->net, m->fourier, begin, end,
+                                0);
+        loss_rows(tr, begin, end);
+        ff_network_backward_team(&tr->grad_net, &tr->work, &m->net,
+                                 tr->batch, begin, end);
+#pragma omp barrier
+
+        // Every thread sums the losses in the same order, so all agree on
+        // whether the step may update the parameters.
+        double thread_mean = mean_loss(tr);
+        if (isfinite(thread_mean)) {
+            ff_adamw_update(m->params, m->adam_m, m->adam_v, tr->grad, first,
+                            last, step + 1, &opt);
+        }
+#pragma omp single nowait
+        mean = thread_mean;
     }
 
-    ff_network_forward(&tr->work, &m->net, m->fourier, tr->batch, 0);
-    double mean = loss_and_gradient(tr);
     if (!isfinite(mean)) {
         return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
                             "the training loss is not finite at step %llu; "
                             "lower the learning rate",
                             (unsigned long long)step + 1);
     }
-
-    memset(tr->grad, 0, m->param_count * sizeof(float));
-    ff_network_backward(&tr->grad_net, &tr->work, &m->net, tr->batch);
-
-    ff_adamw opt = {m->config.learning_rate, m->config.beta1,
-                    m->config.beta2, m->config.adam_eps,
-                    m->config.weight_decay};
-    ff_adamw_step(m->params, m->adam_m, m->adam_v, tr->grad, m->param_count,
-                  step + 1, &opt);
     m->config.step = step + 1;
     if (loss != NULL) {
         *loss = mean;

@@ -383,6 +383,10 @@ START_TEST(frames_interpolation_on_geodesic)
             ck_assert_double_eq_tol(ff_so3_angle(p->R, p1->R),
                                     (1.0 - s) * total, INTERP_TOL);
             ck_assert_double_le(ff_so3_orthonormality_error(p->R), 1e-12);
+            // The same numbers as ff_so3_interp, bit for bit.
+            double R[9];
+            ff_so3_interp(R, p0->R, p1->R, s);
+            ck_assert_mem_eq(R, p->R, sizeof R);
         }
     }
     release(&b);

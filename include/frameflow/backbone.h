@@ -66,7 +66,8 @@ FF_API size_t ff_backbone_pdb_capacity(void);
  * n is 0, FF_STATUS_ERR_INVALID when n is above ff_backbone_pdb_capacity()
  * (the message suggests mmCIF or a frames file), FF_STATUS_ERR_NUMERIC
  * when a coordinate is not finite or does not fit the PDB columns,
- * FF_STATUS_ERR_IO. Nothing is left at path on failure.
+ * FF_STATUS_ERR_IO, FF_STATUS_ERR_NOMEM. Nothing is left at path on
+ * failure.
  */
 FF_API FF_WARN_UNUSED int ff_backbone_write_pdb(const char *path,
                                                 const ff_pose *poses,
@@ -97,7 +98,8 @@ FF_API FF_WARN_UNUSED int ff_backbone_write_cif(const char *path,
  * or absolute. object is the PyMOL object name; characters other than
  * letters, digits and '_' become '_'. Return 0, or FF_STATUS_ERR_EMPTY (n
  * is 0), FF_STATUS_ERR_INVALID (axis_length not above 0),
- * FF_STATUS_ERR_NUMERIC or FF_STATUS_ERR_IO with err filled.
+ * FF_STATUS_ERR_NUMERIC, FF_STATUS_ERR_IO or FF_STATUS_ERR_NOMEM with err
+ * filled. Nothing is left at path on failure.
  */
 FF_API FF_WARN_UNUSED int ff_backbone_write_pymol(const char *path,
                                                   const char *structure,

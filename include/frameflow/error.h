@@ -44,12 +44,14 @@ typedef struct ff_error {
     char message[FF_ERROR_MESSAGE_SIZE];  /* one line, NUL-terminated */
 } ff_error;
 
-/* Reset an error record to FF_STATUS_OK with an empty message. */
+/* Reset an error record to FF_STATUS_OK with an empty message; err may be
+ * NULL. */
 FF_API void ff_error_clear(ff_error *err);
 
 /*
- * Return a short constant name for a status code, such as "I/O error".
- * Safe from any thread.
+ * Return a short constant name for a status code, such as "I/O error", or
+ * "unknown error" for a code that is no ff_status. The string is static;
+ * the call is safe from any thread.
  */
 FF_API const char *ff_status_name(int code);
 

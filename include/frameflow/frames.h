@@ -15,9 +15,10 @@
  *
  * The frames file
  * ---------------
- * Tab-separated text, gzip-compressed when the name ends in ".gz". The first
- * line is the magic string and format version, "# frameflow frames 1"; the
- * second names the 20 columns; then each line is one frame:
+ * Tab-separated text, gzip-compressed (level 1) when the name ends in ".gz".
+ * The first line is the magic string and format version,
+ * "# frameflow frames 1"; the second names the 20 columns; then each line
+ * is one frame:
  *
  *   source    the structure file the frame came from, as it was given
  *   model     model number (integer)
@@ -283,7 +284,8 @@ FF_API ff_frameset *ff_frameset_read(const char *path, ff_error *err);
  */
 FF_API int ff_frameset_probe(const char *path, ff_error *err) FF_WARN_UNUSED;
 
-/* A frames file being written one set at a time. */
+/* A frames file being written one set at a time. A handle belongs to one
+ * thread at a time; separate handles may write in parallel. */
 typedef struct ff_framesfile ff_framesfile;
 
 /* Start writing a frames file at path (see ff_frameset_write). Return a

@@ -92,15 +92,18 @@ typedef struct ff_model_eval ff_model_eval;
  */
 FF_API int ff_model_config_default(ff_model_config *cfg, int arch);
 
-/* Return the name of an architecture ("small", "deep") or NULL. */
+/* Return the name of an architecture ("small", "deep"), a static string,
+ * or NULL for an unknown arch. */
 FF_API const char *ff_model_arch_name(int arch);
 
-/* Return the name of a score chart ("local", "global") or NULL. */
+/* Return the name of a score chart ("local", "global"), a static string,
+ * or NULL for an unknown chart. */
 FF_API const char *ff_score_chart_name(int chart);
 
 /*
  * Return sigma(t) = sqrt((base^(2t) - 1) / (2 ln base)), the noise level of
- * time t for schedule base base (0 < base, base != 1).
+ * time t for schedule base base (0 < base, base != 1). Nothing is
+ * checked: a base outside that range gives NaN or infinity.
  */
 FF_API double ff_model_sigma(double base, double t);
 
@@ -109,7 +112,8 @@ FF_API double ff_model_sigma(double base, double t);
  * PyTorch initialises nn.Linear, zero optimiser moments and step 0. The
  * widths in cfg must be those of cfg->arch (ff_model_config_default writes
  * them). Return the model, to be freed with ff_model_free, or NULL with err
- * filled when cfg is invalid or memory runs out.
+ * filled: FF_STATUS_ERR_INVALID when cfg is invalid, FF_STATUS_ERR_NOMEM
+ * when memory runs out. cfg is copied and stays the caller's.
  */
 FF_API FF_WARN_UNUSED ff_model *ff_model_new(const ff_model_config *cfg,
                                              ff_error *err);
@@ -148,8 +152,10 @@ FF_API const ff_model_config *ff_model_get_config(const ff_model *m);
 /*
  * Create an evaluator for batches of up to max_batch poses (max_batch >=
  * 1). Each call reads the model's parameters as they are then, so steps
- * trained between calls take effect. Return it, to be freed with
- * ff_model_eval_free, or NULL with err filled.
+ * trained between calls take effect, and m must outlive the evaluator.
+ * Return it, to be freed with ff_model_eval_free, or NULL with err filled:
+ * FF_STATUS_ERR_INVALID when max_batch is 0 or above INT32_MAX / 256,
+ * FF_STATUS_ERR_NOMEM.
  */
 FF_API FF_WARN_UNUSED ff_model_eval *ff_model_eval_new(const ff_model *m,
                                                        size_t max_batch,

@@ -32,6 +32,11 @@
  *
  * Functions here allocate only what they free before returning; the caller
  * owns every array it passes.
+ *
+ * Threads: ff_sample_run keeps no state between calls, so runs with their
+ * own out arrays and options may go on in parallel threads when their
+ * score functions allow it. It calls score and progress from the calling
+ * thread only, and runs OpenMP threads in the pose updates.
  */
 #ifndef FRAMEFLOW_SAMPLE_H
 #define FRAMEFLOW_SAMPLE_H

@@ -17,6 +17,10 @@
  * returned by the accessors belong to the structure and stay valid until
  * ff_structure_free. An open structure may be read from several threads at
  * once; different files may be opened in parallel.
+ *
+ * The accessors take the structure and indices below the matching counts
+ * (ff_structure_model_count and so on). They check neither: NULL or an
+ * index out of range is undefined behaviour, not an error.
  */
 #ifndef FRAMEFLOW_STRUCTURE_H
 #define FRAMEFLOW_STRUCTURE_H
@@ -109,7 +113,8 @@ FF_API void ff_structure_get_atom(ff_structure_atom *out,
                                   const ff_structure *structure, size_t model,
                                   size_t chain, size_t residue, size_t atom);
 
-/* Return the version of gemmi that frameflow was built with, e.g. "0.5.7". */
+/* Return the version of gemmi that frameflow was built with, e.g. "0.5.7".
+ * The string is static; the call is safe from any thread. */
 FF_API const char *ff_structure_gemmi_version(void);
 
 #ifdef __cplusplus

@@ -107,7 +107,10 @@ typedef struct ff_trainer ff_trainer;
  * ff_train_config_set_frames); they are copied, in model units. opt, when
  * not NULL, replaces the model's stored settings (and is stored in it).
  * The trainer changes m at every step and must be freed before m. Return
- * it, to be freed with ff_trainer_free, or NULL with err filled.
+ * it, to be freed with ff_trainer_free, or NULL with err filled:
+ * FF_STATUS_ERR_EMPTY when n is 0, FF_STATUS_ERR_INVALID when opt is out
+ * of range or the poses are not those m records, FF_STATUS_ERR_NOMEM. A
+ * valid opt stays stored in m even when a later check fails.
  */
 FF_API FF_WARN_UNUSED ff_trainer *ff_trainer_new(ff_model *m,
                                                  const ff_pose *poses,
