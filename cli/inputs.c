@@ -508,6 +508,7 @@ typedef struct read_state {
     size_t next;          /* first input not yet delivered */
     int stop;             /* set when the run must end early */
     int status;           /* exit status of the first failure */
+    int delivering;       /* a thread is delivering results */
     int warned_selection; /* the selection options were reported unused */
     char *empty_path;     /* the first structure that gave no frames */
     cli_inputs_sink sink;
@@ -591,8 +592,8 @@ warn_chains(const char *path, const ff_frames_summary *summary)
     }
 }
 
-/* Deliver one slot in order: sink, warnings, counts. Inside the critical
- * section. */
+/* Deliver one slot in order: sink, warnings, counts. Only the thread that
+ * holds rs->delivering calls it. */
 static void
 deliver(read_state *rs, size_t index)
 {
@@ -643,6 +644,42 @@ deliver(read_state *rs, size_t index)
     cli_progress_update(&rs->progress, (long)index + 1, NULL);
 }
 
+/*
+ * Deliver every result that is ready in input order, unless another thread
+ * is already delivering: that thread then takes these results too, because
+ * it looks again after each run.
+ */
+static void
+deliver_ready(read_state *rs, size_t n)
+{
+    for (;;) {
+        size_t first = 0;
+        size_t end = 0;
+        #pragma omp critical(cli_inputs_slots)
+        {
+            if (!rs->delivering) {
+                first = rs->next;
+                end = first;
+                while (end < n && rs->slots[end].state != SLOT_PENDING) {
+                    end++;
+                }
+                rs->delivering = end > first;
+                rs->next = end;
+            }
+        }
+        if (end == first) {
+            return;
+        }
+        for (size_t k = first; k < end; k++) {
+            deliver(rs, k);
+        }
+        #pragma omp critical(cli_inputs_slots)
+        {
+            rs->delivering = 0;
+        }
+    }
+}
+
 static void
 read_all(read_state *rs)
 {
@@ -656,30 +693,24 @@ read_all(read_state *rs)
 #else
     threads = 1;
 #endif
-    // Inputs differ in size, so each thread takes the next one when free;
-    // results wait in their slots until every earlier input is delivered.
+    // Inputs differ in size, so each thread takes the next one when free.
+    // Results wait in their slots until every earlier input is delivered.
+    // One thread at a time delivers, outside the lock, so the others keep
+    // reading while it writes.
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (long i = 0; i < n; i++) {
         int stop;
         #pragma omp atomic read
         stop = rs->stop;
-        slot *s = &rs->slots[i];
         slot result = {SLOT_NOT_READ, 0, NULL, {0, NULL}, NULL};
         if (!stop && !cli_stop_requested) {
             read_one(rs->in, rs->list->paths[i], &result);
         }
-        #pragma omp critical(cli_inputs_deliver)
+        #pragma omp critical(cli_inputs_slots)
         {
-            *s = result;
-            while (rs->next < (size_t)n
-                   && rs->slots[rs->next].state != SLOT_PENDING) {
-                deliver(rs, rs->next);
-                rs->next++;
-            }
-            if (cli_stop_requested && !rs->stop) {
-                request_stop(rs, CLI_EXIT_INTERRUPTED);
-            }
+            rs->slots[i] = result;
         }
+        deliver_ready(rs, (size_t)n);
     }
 }
 
@@ -713,12 +744,15 @@ cli_inputs_read(const cli_inputs *in, const char *command,
     cli_progress_start(&rs.progress, "read", (long)list.count);
     read_all(&rs);
     cli_progress_finish(&rs.progress);
+    if (cli_stop_requested && rs.status == 0) {
+        rs.status = CLI_EXIT_INTERRUPTED;
+    }
     free(rs.slots);
     path_list_free(&list);
     char *empty_path = rs.empty_path;
 
     if (rs.status == CLI_EXIT_INTERRUPTED) {
-        cli_error("interrupted; nothing was written");
+        cli_error("interrupted while reading the inputs");
     } else if (rs.status == 0 && totals->read == 0) {
         cli_error("none of the %zu inputs could be read", totals->files);
         rs.status = CLI_EXIT_FAILURE;

@@ -9,7 +9,10 @@
 # Figures are medians. Run it on an otherwise idle machine: with other work
 # on the cores, the threads of a step wait for each other and the figures
 # mostly measure the load. cpu_ms, the processor time of a step, is the
-# figure that survives a busy machine on one thread.
+# figure that survives a busy machine on one thread. On a busy machine
+# OMP_WAIT_POLICY=passive also helps two threads a lot, because a thread
+# that waits at a barrier then sleeps instead of spinning on the core the
+# other thread needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
