@@ -283,10 +283,19 @@ enum {
     LOSS_BOTTOM = 70
 };
 
+/* Mantissas m of the log axis ticks m * 10^d, as bit masks: decades
+ * only, 1-2-5, or every integer from 1 to 9. */
+static const unsigned tick_masks[3] = {
+    1u << 1,
+    (1u << 1) | (1u << 2) | (1u << 5),
+    0x3feu,
+};
+
 /* The plot area's mapping from data to pixels. */
 typedef struct loss_frame {
     double x0, x1;        /* step range */
-    double e0, e1;        /* log10 loss range, whole decades */
+    double e0, e1;        /* log10 loss range, at m * 10^d, m in 1..9 */
+    unsigned ticks;       /* one of tick_masks */
 } loss_frame;
 
 static double
@@ -303,17 +312,14 @@ loss_py(const loss_frame *f, double log_loss)
     return LOSS_TOP + h * (f->e1 - log_loss) / (f->e1 - f->e0);
 }
 
-/* Whether the log axis has a tick at m * 10^d: every decade, and 2 and 5
- * within it when the axis spans at most two decades. */
+/* Whether the log axis has a tick at m * 10^d. */
 static int
 loss_has_tick(const loss_frame *f, int d, int m)
 {
-    int decades = (int)(f->e1 - f->e0);
+    double e = d + log10((double)m);
 
-    if (d + log10((double)m) > f->e1 + 1e-9) {
-        return 0;
-    }
-    return m == 1 || (decades <= 2 && (m == 2 || m == 5));
+    return (f->ticks & (1u << m)) != 0 && e >= f->e0 - 1e-9
+           && e <= f->e1 + 1e-9;
 }
 
 /* Draw the axes, grid and tick labels. */
@@ -327,7 +333,7 @@ loss_axes(ff_outfile *out, const loss_frame *f)
     char text[64];
 
     ff_outfile_printf(out, "<g stroke=\"#dddddd\" stroke-width=\"1\">\n");
-    for (int d = (int)f->e0; d <= (int)f->e1; d++) {
+    for (int d = (int)floor(f->e0); d <= (int)ceil(f->e1); d++) {
         for (int m = 1; m < 10; m++) {
             if (!loss_has_tick(f, d, m)) {
                 continue;
@@ -349,7 +355,7 @@ loss_axes(ff_outfile *out, const loss_frame *f)
     ff_outfile_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                       "height=\"%.1f\" fill=\"none\" stroke=\"black\"/>\n",
                       left, top, right - left, bottom - top);
-    for (int d = (int)f->e0; d <= (int)f->e1; d++) {
+    for (int d = (int)floor(f->e0); d <= (int)ceil(f->e1); d++) {
         for (int m = 1; m < 10; m++) {
             if (!loss_has_tick(f, d, m)) {
                 continue;
@@ -470,6 +476,47 @@ loss_drawable(double *step, double *logl, const ff_plot_loss *loss)
     return n;
 }
 
+/* Return log10 of the largest m * 10^d at most 10^e (up = 0) or the
+ * smallest at least 10^e (up = 1), m an integer from 1 to 9. */
+static double
+round_log(double e, int up)
+{
+    double d = floor(e);
+    double mantissa = pow(10.0, e - d);
+    // A relative margin of 1e-9 keeps a value that is already round
+    // from moving to the next mantissa through rounding.
+    double m = up ? ceil(mantissa * (1.0 - 1e-9))
+                  : floor(mantissa * (1.0 + 1e-9));
+
+    if (m < 1.0) {
+        m = 1.0;
+    }
+    if (m >= 10.0) {
+        return d + 1.0;
+    }
+    return d + log10(m);
+}
+
+/* Choose the sparsest tick set that still puts three ticks on the axis. */
+static unsigned
+choose_ticks(const loss_frame *f)
+{
+    for (int k = 0; k < 3; k++) {
+        int count = 0;
+        for (int d = (int)floor(f->e0); d <= (int)ceil(f->e1); d++) {
+            for (int m = 1; m < 10; m++) {
+                double e = d + log10((double)m);
+                count += (tick_masks[k] & (1u << m)) != 0
+                         && e >= f->e0 - 1e-9 && e <= f->e1 + 1e-9;
+            }
+        }
+        if (count >= 3) {
+            return tick_masks[k];
+        }
+    }
+    return tick_masks[2];
+}
+
 static void
 loss_frame_fit(loss_frame *f, const double *step, const double *logl,
                size_t n)
@@ -488,11 +535,14 @@ loss_frame_fit(loss_frame *f, const double *step, const double *logl,
     if (f->x1 <= f->x0) {
         f->x1 = f->x0 + 1.0;
     }
-    f->e0 = floor(lo);
-    f->e1 = ceil(hi);
-    if (f->e1 <= f->e0) {
-        f->e1 = f->e0 + 1.0;
+    // The axis ends at round values around the data: 4.1 to 6.5 gives 4
+    // to 7, not 1 to 10.
+    f->e0 = round_log(lo, 0);
+    f->e1 = round_log(hi, 1);
+    if (f->e1 <= f->e0 + 1e-9) {
+        f->e1 = round_log(f->e0 + 1e-6, 1);
     }
+    f->ticks = choose_ticks(f);
 }
 
 int

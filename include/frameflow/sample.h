@@ -28,7 +28,9 @@
  * Random numbers come from ff_rng keyed by (seed, FF_RNG_STREAM_SAMPLER,
  * step, sample): step 0 draws the start, step i + 1 the noise of step i, so
  * a seed gives the same samples bit for bit whatever the thread count and
- * the batch size. Memory is O(count), independent of the number of steps.
+ * the batch size, as long as the score of a pose does not depend on the
+ * other poses of a call (a model's does not). Memory is O(count),
+ * independent of the number of steps.
  *
  * Functions here allocate only what they free before returning; the caller
  * owns every array it passes.
