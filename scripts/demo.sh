@@ -24,11 +24,12 @@ batch=${DEMO_BATCH:-500}
 seed=${DEMO_SEED:-1}
 
 echo "== setup and build"
-if ! scripts/setup.sh >"${TMPDIR:-/tmp}/frameflow-setup.log" 2>&1; then
-    cat "${TMPDIR:-/tmp}/frameflow-setup.log" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { scripts/setup.sh && meson compile -C build; } >"$log" 2>&1; then
+    cat "$log" >&2
     exit 1
 fi
-meson compile -C build >/dev/null
 frameflow=build/cli/frameflow
 mkdir -p "$out"
 
