@@ -684,14 +684,12 @@ static void
 read_all(read_state *rs)
 {
     long n = (long)rs->list->count;
-    int threads = rs->in->threads;
 
 #ifdef _OPENMP
+    int threads = rs->in->threads;
     if (threads <= 0) {
         threads = omp_get_max_threads();
     }
-#else
-    threads = 1;
 #endif
     // Inputs differ in size, so each thread takes the next one when free.
     // Results wait in their slots until every earlier input is delivered.
