@@ -631,6 +631,17 @@ deliver(read_state *rs, size_t index)
         }
         rs->totals->read++;
         rs->totals->frames += s->set->count;
+        if (s->is_frames_file) {
+            // A frames file has no per-chain summary: its labels say which
+            // frames are residues and which are interpolated.
+            for (size_t f = 0; f < s->set->count; f++) {
+                if (s->set->labels[f].kind == FF_FRAME_KIND_INTERPOLATED) {
+                    rs->totals->interpolated++;
+                } else {
+                    rs->totals->residues++;
+                }
+            }
+        }
         for (size_t c = 0; c < s->summary.chain_count; c++) {
             rs->totals->residues += s->summary.chains[c].residues;
             rs->totals->interpolated += s->summary.chains[c].interpolated;
@@ -684,14 +695,12 @@ static void
 read_all(read_state *rs)
 {
     long n = (long)rs->list->count;
-    int threads = rs->in->threads;
 
 #ifdef _OPENMP
+    int threads = rs->in->threads;
     if (threads <= 0) {
         threads = omp_get_max_threads();
     }
-#else
-    threads = 1;
 #endif
     // Inputs differ in size, so each thread takes the next one when free.
     // Results wait in their slots until every earlier input is delivered.

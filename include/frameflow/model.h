@@ -122,8 +122,9 @@ FF_API FF_WARN_UNUSED ff_model *ff_model_new(const ff_model_config *cfg,
  * Read a model file. Return the model, to be freed with ff_model_free, or
  * NULL with err filled: FF_STATUS_ERR_IO when the file cannot be read,
  * FF_STATUS_ERR_FORMAT for a wrong magic, a truncated file or impossible
- * sizes, FF_STATUS_ERR_VERSION for an unsupported format version and
- * FF_STATUS_ERR_CHECKSUM when the stored CRC32 does not match.
+ * sizes, FF_STATUS_ERR_VERSION for an unsupported format version,
+ * FF_STATUS_ERR_CHECKSUM when the stored CRC32 does not match and
+ * FF_STATUS_ERR_NOMEM.
  */
 FF_API FF_WARN_UNUSED ff_model *ff_model_load(const char *path,
                                               ff_error *err);
@@ -137,8 +138,9 @@ FF_API FF_WARN_UNUSED int ff_model_probe(const char *path, ff_error *err);
 
 /*
  * Write the model, optimiser state included, to path: to a temporary file
- * beside it first, renamed into place once complete. Return 0 or a
- * negative status with err filled; on failure path is left as it was.
+ * beside it first, renamed into place once complete. Return 0, or
+ * FF_STATUS_ERR_IO or FF_STATUS_ERR_NOMEM with err filled; on failure path
+ * is left as it was. m is only read, so evaluators may run meanwhile.
  */
 FF_API FF_WARN_UNUSED int ff_model_save(const ff_model *m, const char *path,
                                         ff_error *err);
