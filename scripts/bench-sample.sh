@@ -44,14 +44,21 @@ median() {
 }
 
 # Print frameflow's median milliseconds per step for ARCH, N samples and
-# THREADS threads.
+# THREADS threads: wall time, then processor time per thread. The second
+# is the figure that survives a busy machine, where the wall time mostly
+# measures the other work.
 frameflow_ms() {
     local arch=$1 n=$2 threads=$3
     for ((r = 0; r < runs; r++)); do
         "$frameflow" sample "$tmp/$arch.ffm" -n "$n" --steps "$steps" \
             --threads "$threads" --seed "$r" -o "$tmp/s.tsv" 2>&1 \
-            | sed -n 's/.*: \([0-9.]*\) ms per step.*/\1/p'
-    done | median
+            | sed -n 's/.*in \([0-9.]*\) s (processor time \([0-9.]*\) s).*/\1 \2/p'
+    done >"$tmp/times"
+    local wall cpu
+    wall=$(awk -v s="$steps" '{ print 1000 * $1 / s }' "$tmp/times" | median)
+    cpu=$(awk -v s="$steps" -v t="$threads" '{ print 1000 * $2 / s / t }' \
+          "$tmp/times" | median)
+    echo "$wall $cpu"
 }
 
 # Print the reference's milliseconds per step, as written and with
@@ -74,15 +81,15 @@ print(1e3 * d["median_s_per_step_autograd_graph_as_tutorial"],
     fi
 }
 
-printf '%-6s %6s %7s %12s %16s %20s %20s\n' model frames threads \
-    'ms per step' 'frame-steps/s' 'tutorial (speedup)' \
+printf '%-6s %6s %7s %12s %11s %14s %20s %20s\n' model frames threads \
+    'ms per step' 'cpu/thread' 'frame-steps/s' 'tutorial (speedup)' \
     'autograd off (speedup)'
 for spec in "deep 1000" "small 500"; do
     read -r arch n <<<"$spec"
     for threads in 1 2; do
-        ms=$(frameflow_ms "$arch" "$n" "$threads")
+        read -r ms cpu <<<"$(frameflow_ms "$arch" "$n" "$threads")"
         read -r written nograd <<<"$(reference_ms "$arch" "$n" "$threads")"
-        awk -v a="$arch" -v n="$n" -v t="$threads" -v ms="$ms" \
+        awk -v a="$arch" -v n="$n" -v t="$threads" -v ms="$ms" -v cpu="$cpu" \
             -v w="$written" -v g="$nograd" 'BEGIN {
             rate = n * 1000 / ms
             if (w == "-") { ws = "-"; gs = "-" }
@@ -90,7 +97,7 @@ for spec in "deep 1000" "small 500"; do
                 ws = sprintf("%.1f ms (%.1fx)", w, w / ms)
                 gs = sprintf("%.1f ms (%.1fx)", g, g / ms)
             }
-            printf "%-6s %6d %7d %12.2f %16.0f %20s %20s\n", a, n, t, ms,
-                rate, ws, gs }'
+            printf "%-6s %6d %7d %12.2f %11.2f %14.0f %20s %20s\n", a, n, t,
+                ms, cpu, rate, ws, gs }'
     done
 done
