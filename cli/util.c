@@ -166,6 +166,7 @@ cli_progress_start(cli_progress *p, const char *label, long total)
     p->last_print = p->start;
     p->interval = p->tty ? 0.2 : 10.0;
     p->printed = 0;
+    p->shown = 0;
 }
 
 void
@@ -175,10 +176,13 @@ cli_progress_update(cli_progress *p, long done, const char *extra)
         return;
     }
     double now = cli_now();
-    int last = p->total > 0 && done >= p->total;
+    // The final count is worth a line only after earlier ones: work that
+    // ends within the first interval (or fails at once) prints nothing.
+    int last = p->total > 0 && done >= p->total && p->shown;
     if (now - p->last_print < p->interval && !last) {
         return;
     }
+    p->shown = 1;
     p->last_print = now;
 
     double elapsed = now - p->start;

@@ -80,6 +80,7 @@ typedef struct cli_progress {
     double last_print;
     double interval;    /* seconds between plain lines */
     int printed;        /* whether a terminal line is showing */
+    int shown;          /* whether any progress was shown yet */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, const char *label, long total);
