@@ -171,6 +171,7 @@ cmd_frames(int argc, char **argv)
             totals.frames, totals.frames - totals.interpolated,
             totals.interpolated, totals.residues, totals.read,
             totals.read == 1 ? "" : "s", run.output);
+    cli_inputs_log_sources(&totals);
     cli_run_end();
     cli_inputs_free(&in);
     if (totals.skipped > 0) {

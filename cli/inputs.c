@@ -495,6 +495,7 @@ enum slot_state {
 typedef struct slot {
     int state;
     int is_frames_file;
+    int kind;             /* an enum cli_source_kind, once read */
     ff_frameset *set;
     ff_frames_summary summary;
     char *message;        /* why reading failed, or NULL */
@@ -532,14 +533,22 @@ read_one(const cli_inputs *in, const char *path, slot *s)
     int probe = status == 0 ? ff_frameset_probe(path, &err) : 0;
     if (probe < 0) {
         status = probe;
-    } else if (probe == 1) {
+    } else if (probe > 0) {
         s->is_frames_file = 1;
+        s->kind = probe == FF_FRAMESFILE_GZIP ? CLI_SOURCE_FRAMES_GZIP
+                                              : CLI_SOURCE_FRAMES;
         ff_frameset_free(s->set);
         s->set = ff_frameset_read(path, &err);
         status = s->set == NULL ? err.code : 0;
     } else if (status == 0) {
         status = ff_frames_build_file(s->set, &s->summary, path, &in->frames,
                                       &err);
+        int mmcif = s->summary.format == FF_STRUCTURE_FORMAT_MMCIF;
+        if (s->summary.compressed) {
+            s->kind = mmcif ? CLI_SOURCE_MMCIF_GZIP : CLI_SOURCE_PDB_GZIP;
+        } else {
+            s->kind = mmcif ? CLI_SOURCE_MMCIF : CLI_SOURCE_PDB;
+        }
     }
     s->state = status == 0 ? SLOT_READ : SLOT_FAILED;
     if (status != 0) {
@@ -592,6 +601,40 @@ warn_chains(const char *path, const ff_frames_summary *summary)
     }
 }
 
+/* Count the chains of a frames file: runs of frames that share a source,
+ * model and chain, as the writer stores them one chain after another. */
+static size_t
+count_label_chains(const ff_frameset *set)
+{
+    size_t chains = 0;
+    for (size_t f = 0; f < set->count; f++) {
+        const ff_frame_label *a = &set->labels[f];
+        const ff_frame_label *b = f > 0 ? &set->labels[f - 1] : NULL;
+        if (b == NULL || a->source != b->source || a->model != b->model
+            || a->chain != b->chain) {
+            chains++;
+        }
+    }
+    return chains;
+}
+
+/* Add one read input to the totals of its kind. */
+static void
+count_source(cli_inputs_totals *totals, const slot *s)
+{
+    cli_source_totals *kind = &totals->by_kind[s->kind];
+
+    kind->files++;
+    kind->frames += s->set->count;
+    if (s->is_frames_file) {
+        kind->chains += count_label_chains(s->set);
+        return;
+    }
+    for (size_t c = 0; c < s->summary.chain_count; c++) {
+        kind->chains += s->summary.chains[c].frames > 0;
+    }
+}
+
 /* Deliver one slot in order: sink, warnings, counts. Only the thread that
  * holds rs->delivering calls it. */
 static void
@@ -631,6 +674,7 @@ deliver(read_state *rs, size_t index)
         }
         rs->totals->read++;
         rs->totals->frames += s->set->count;
+        count_source(rs->totals, s);
         if (s->is_frames_file) {
             // A frames file has no per-chain summary: its labels say which
             // frames are residues and which are interpolated.
@@ -711,7 +755,9 @@ read_all(read_state *rs)
         int stop;
         #pragma omp atomic read
         stop = rs->stop;
-        slot result = {SLOT_NOT_READ, 0, NULL, {0, NULL}, NULL};
+        slot result;
+        memset(&result, 0, sizeof result);
+        result.state = SLOT_NOT_READ;
         if (!stop && !cli_stop_requested) {
             read_one(rs->in, rs->list->paths[i], &result);
         }
@@ -778,6 +824,31 @@ cli_inputs_read(const cli_inputs *in, const char *command,
     return rs.status;
 }
 
+void
+cli_inputs_log_sources(const cli_inputs_totals *totals)
+{
+    static const char *const names[CLI_SOURCE_KIND_COUNT] = {
+        [CLI_SOURCE_PDB] = "PDB",
+        [CLI_SOURCE_PDB_GZIP] = "PDB, gzip",
+        [CLI_SOURCE_MMCIF] = "mmCIF",
+        [CLI_SOURCE_MMCIF_GZIP] = "mmCIF, gzip",
+        [CLI_SOURCE_FRAMES] = "frames file",
+        [CLI_SOURCE_FRAMES_GZIP] = "frames file, gzip",
+    };
+
+    for (int k = 0; k < CLI_SOURCE_KIND_COUNT; k++) {
+        const cli_source_totals *kind = &totals->by_kind[k];
+        if (kind->files == 0) {
+            continue;
+        }
+        cli_log(CLI_LEVEL_INFO, "  %-18s %6zu file%s %7zu chain%s %9zu "
+                "frame%s", names[k],
+                kind->files, kind->files == 1 ? " " : "s",
+                kind->chains, kind->chains == 1 ? " " : "s",
+                kind->frames, kind->frames == 1 ? "" : "s");
+    }
+}
+
 static int
 append_sink(void *user, size_t index, const char *path,
             const ff_frameset *set, const ff_frames_summary *summary)
@@ -814,6 +885,7 @@ cli_inputs_load(const cli_inputs *in, const char *command, ff_frameset **out)
     cli_log(CLI_LEVEL_INFO, "read %zu frames (%zu interpolated) from %zu of "
             "%zu inputs",
             totals.frames, totals.interpolated, totals.read, totals.files);
+    cli_inputs_log_sources(&totals);
     if (totals.skipped > 0) {
         cli_error("%zu of %zu inputs were skipped because they could not be "
                   "read (see the messages above)",

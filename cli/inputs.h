@@ -96,6 +96,24 @@ typedef struct cli_inputs {
     int keep_going;            /* --keep-going: skip unreadable inputs */
 } cli_inputs;
 
+/* Kinds of input that the totals count apart. */
+enum cli_source_kind {
+    CLI_SOURCE_PDB = 0,
+    CLI_SOURCE_PDB_GZIP,
+    CLI_SOURCE_MMCIF,
+    CLI_SOURCE_MMCIF_GZIP,
+    CLI_SOURCE_FRAMES,
+    CLI_SOURCE_FRAMES_GZIP,
+    CLI_SOURCE_KIND_COUNT
+};
+
+/* Counts from the inputs of one kind. */
+typedef struct cli_source_totals {
+    size_t files;    /* inputs read */
+    size_t chains;   /* chains that gave at least one frame */
+    size_t frames;   /* frames, interpolated included */
+} cli_source_totals;
+
 /* Totals of one cli_inputs_read. */
 typedef struct cli_inputs_totals {
     size_t files;          /* inputs after folders and lists are expanded */
@@ -104,6 +122,7 @@ typedef struct cli_inputs_totals {
     size_t residues;       /* amino-acid residues of the structures */
     size_t frames;         /* frames delivered, interpolated included */
     size_t interpolated;   /* interpolated frames among them */
+    cli_source_totals by_kind[CLI_SOURCE_KIND_COUNT];  /* per source kind */
 } cli_inputs_totals;
 
 /*
@@ -158,6 +177,9 @@ void cli_inputs_print_help(FILE *out);
 int cli_inputs_read(const cli_inputs *in, const char *command,
                     cli_inputs_sink sink, void *user,
                     cli_inputs_totals *totals);
+
+/* Log one line per kind of source read: files, chains and frames. */
+void cli_inputs_log_sources(const cli_inputs_totals *totals);
 
 /*
  * Read every input into one new frame set, as cli_inputs_read does, and

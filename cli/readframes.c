@@ -29,7 +29,7 @@ cli_read_frames(const char *path, ff_error *err)
         return NULL;
     }
 
-    ff_frameset *set = kind == 1 ? ff_frameset_read(path, err)
+    ff_frameset *set = kind > 0 ? ff_frameset_read(path, err)
                                  : read_structure(path, err);
     if (set != NULL && set->count == 0) {
         err->code = FF_STATUS_ERR_EMPTY;

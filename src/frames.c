@@ -709,7 +709,8 @@ ff_frames_build(ff_frameset *set, ff_frames_summary *summary,
                 const ff_frames_options *options, ff_error *err)
 {
     build_context ctx;
-    ff_frames_summary local = {0, NULL};
+    ff_frames_summary local = {0, NULL, ff_structure_get_format(structure),
+                               ff_structure_is_compressed(structure)};
     size_t start = set->count;
 
     memset(&ctx, 0, sizeof ctx);

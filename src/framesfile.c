@@ -693,6 +693,10 @@ ff_frameset_probe(const char *path, ff_error *err)
     // Only the first bytes matter: a structure file, or a damaged one, is
     // simply not a frames file, and its reader reports what is wrong.
     int got = gzread(r.gz, head, (unsigned)n);
+    int compressed = !gzdirect(r.gz);
     reader_close(&r);
-    return got == (int)n && memcmp(head, FF_FRAMESFILE_MAGIC, n) == 0;
+    if (got != (int)n || memcmp(head, FF_FRAMESFILE_MAGIC, n) != 0) {
+        return 0;
+    }
+    return compressed ? FF_FRAMESFILE_GZIP : FF_FRAMESFILE_PLAIN;
 }

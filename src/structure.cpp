@@ -39,6 +39,7 @@ extern "C" {
 struct ff_structure {
     gemmi::Structure st;
     int format;
+    int compressed;    /* 1 when the file was gzip-compressed */
 };
 
 namespace {
@@ -348,7 +349,8 @@ ff_structure_open(const char *path, ff_error *err)
                          "%s: empty file, not a PDB or mmCIF file", path);
             return nullptr;
         }
-        if (is_gzip(raw)) {
+        const bool compressed = is_gzip(raw);
+        if (compressed) {
             std::vector<unsigned char> plain;
             if (gunzip(path, raw, plain, err) != 0) {
                 return nullptr;
@@ -364,6 +366,7 @@ ff_structure_open(const char *path, ff_error *err)
             return nullptr;
         }
         out = new ff_structure();
+        out->compressed = compressed ? 1 : 0;
         if (parse_structure(out, path, raw, err) != 0) {
             delete out;
             return nullptr;
@@ -393,6 +396,12 @@ int
 ff_structure_get_format(const ff_structure *structure)
 {
     return structure->format;
+}
+
+int
+ff_structure_is_compressed(const ff_structure *structure)
+{
+    return structure->compressed;
 }
 
 size_t

@@ -215,6 +215,102 @@ START_TEST(cmd_frames_summary_matches_expected)
 }
 END_TEST
 
+/* Index of the kind line that a shipped file's name implies. */
+static int
+kind_of_name(const char *file)
+{
+    size_t n = strlen(file);
+    int gzip = n > 3 && strcmp(file + n - 3, ".gz") == 0;
+    int mmcif = strstr(file, ".cif") != NULL;
+    return 2 * mmcif + gzip;
+}
+
+START_TEST(cmd_frames_counts_sources)
+{
+    static const char *const names[4] = {"PDB", "PDB, gzip", "mmCIF",
+                                          "mmCIF, gzip"};
+    size_t files[4] = {0};
+    size_t chains[4] = {0};
+    size_t frames[4] = {0};
+    char folder[512];
+    char output[600];
+    char datasets[512];
+    char expected_path[512];
+    char line[2048];
+    char last_file[64] = "";
+    run_result r;
+
+    make_folder(folder, sizeof folder, "kinds");
+    snprintf(output, sizeof output, "%s/all.tsv.gz", folder);
+    test_source_path(datasets, sizeof datasets, "datasets");
+    const char *args[] = {"frames", datasets, "-o", output,
+                          "--interpolate", "0", NULL};
+    run_frameflow(&r, args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+
+    // The counts per kind follow from EXPECTED.tsv, with the kind taken
+    // from each file's name, whereas the program finds it by content.
+    test_source_path(expected_path, sizeof expected_path,
+                     "datasets/EXPECTED.tsv");
+    FILE *f = fopen(expected_path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f) != NULL) {
+        char file[64];
+        char chain[16];
+        int model;
+        int residues;
+        int complete;
+        ck_assert_int_eq(sscanf(line, "%63s %d %15s %d %d", file, &model,
+                                chain, &residues, &complete), 5);
+        int k = kind_of_name(file);
+        if (strcmp(file, last_file) != 0) {
+            files[k]++;
+            snprintf(last_file, sizeof last_file, "%s", file);
+        }
+        chains[k] += complete > 0;
+        frames[k] += (size_t)complete;
+    }
+    fclose(f);
+    for (int k = 0; k < 4; k++) {
+        char expected[256];
+        snprintf(expected, sizeof expected, "frameflow:   %-18s %6zu file%s "
+                 "%7zu chain%s %9zu frames\n", names[k], files[k],
+                 files[k] == 1 ? " " : "s", chains[k],
+                 chains[k] == 1 ? " " : "s", frames[k]);
+        ck_assert_msg(files[k] > 0, "no shipped file of kind %s", names[k]);
+        ck_assert_msg(strstr(r.err, expected) != NULL,
+                      "stderr lacks '%s':\n%s", expected, r.err);
+    }
+
+    // The frames file just written, read back gzip-compressed and plain.
+    char plain[600];
+    snprintf(plain, sizeof plain, "%s/copy.tsv", folder);
+    ff_error err;
+    ff_frameset *set = ff_frameset_read(output, &err);
+    ck_assert_msg(set != NULL, "%s", err.message);
+    ck_assert_int_eq(ff_frameset_write(set, plain, &err), 0);
+    size_t all_frames = set->count;
+    ff_frameset_free(set);
+    size_t all_chains = chains[0] + chains[1] + chains[2] + chains[3];
+    char again[600];
+    snprintf(again, sizeof again, "%s/again.tsv", folder);
+    const char *reread[] = {"frames", output, plain, "-o", again, NULL};
+    run_frameflow(&r, reread);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    const char *kinds[2] = {"frames file", "frames file, gzip"};
+    for (int k = 0; k < 2; k++) {
+        char expected[256];
+        snprintf(expected, sizeof expected, "frameflow:   %-18s %6d file  "
+                 "%7zu chains %9zu frames\n", kinds[k], 1, all_chains,
+                 all_frames);
+        ck_assert_msg(strstr(r.err, expected) != NULL,
+                      "stderr lacks '%s':\n%s", expected, r.err);
+    }
+    remove_folder(folder);
+}
+END_TEST
+
 START_TEST(cmd_frames_keeps_input_order)
 {
     char folder[512];
@@ -498,6 +594,7 @@ cmd_frames_suite(void)
 
     TEST_ADD(s, cmd_frames_writes_frames_file);
     TEST_ADD(s, cmd_frames_summary_matches_expected);
+    TEST_ADD(s, cmd_frames_counts_sources);
     TEST_ADD(s, cmd_frames_keeps_input_order);
     TEST_ADD(s, cmd_frames_threads_give_same_file);
     TEST_ADD(s, cmd_frames_rejects_bad_inputs);

@@ -27,7 +27,7 @@ build(const char *relative, const ff_frames_options *options)
 {
     char path[512];
     ff_error err;
-    built b = {NULL, {0, NULL}};
+    built b = {NULL, {0, NULL, 0, 0}};
 
     test_source_path(path, sizeof path, relative);
     b.set = ff_frameset_new(&err);
@@ -510,7 +510,7 @@ expect_build_error(const char *relative, const ff_frames_options *options,
     char path[512];
     ff_error err;
     ff_frameset *set = ff_frameset_new(&err);
-    ff_frames_summary summary = {0, NULL};
+    ff_frames_summary summary = {0, NULL, 0, 0};
 
     test_source_path(path, sizeof path, relative);
     ck_assert_int_eq(ff_frames_build_file(set, &summary, path, options, &err),
@@ -608,7 +608,7 @@ START_TEST(frames_reject_bad_coordinates)
         char path[512];
         ff_error err;
         ff_frames_options options;
-        ff_frames_summary summary = {0, NULL};
+        ff_frames_summary summary = {0, NULL, 0, 0};
         ff_frameset *set = ff_frameset_new(&err);
 
         ff_frames_options_init(&options);
@@ -642,7 +642,7 @@ START_TEST(frames_reject_coincident_and_collinear)
     char path[512];
     ff_error err;
     ff_frames_options options;
-    ff_frames_summary summary = {0, NULL};
+    ff_frames_summary summary = {0, NULL, 0, 0};
     ff_frameset *set = ff_frameset_new(&err);
 
     test_scratch_path(path, sizeof path, "degenerate.pdb");

@@ -133,6 +133,14 @@ START_TEST(framesfile_round_trip_gzip)
     fclose(f);
     ck_assert_uint_eq(magic[0], 0x1f);
     ck_assert_uint_eq(magic[1], 0x8b);
+    ck_assert_int_eq(ff_frameset_probe(path, &err), FF_FRAMESFILE_GZIP);
+
+    unlink(path);
+
+    // Any other name gives plain text.
+    test_scratch_path(path, sizeof path, "plain.tsv");
+    ck_assert_int_eq(ff_frameset_write(set, path, &err), 0);
+    ck_assert_int_eq(ff_frameset_probe(path, &err), FF_FRAMESFILE_PLAIN);
     ff_frameset_free(set);
     unlink(path);
 }
@@ -151,7 +159,7 @@ START_TEST(framesfile_gzip_found_by_content)
     ck_assert_uint_eq(set->count, 1);
     ck_assert_double_eq(set->poses[0].x[0], 1.5);
     ck_assert_int_eq(set->labels[0].icode, ' ');
-    ck_assert_int_eq(ff_frameset_probe(path, &err), 1);
+    ck_assert_int_eq(ff_frameset_probe(path, &err), FF_FRAMESFILE_GZIP);
     ff_frameset_free(set);
     unlink(path);
 }

@@ -99,6 +99,8 @@ START_TEST(structure_reads_shipped_formats)
         ff_structure *st = ff_structure_open(path, &err);
         ck_assert_msg(st != NULL, "%s", err.message);
         ck_assert_int_eq(ff_structure_get_format(st), cases[i].format);
+        ck_assert_int_eq(ff_structure_is_compressed(st),
+                         strstr(cases[i].file, ".gz") != NULL);
         ck_assert_uint_eq(ff_structure_model_count(st), cases[i].models);
         // 1pfe: 8 numbers, 10 residues with its two alternative pairs.
         ck_assert_uint_eq(count_amino_acids(st), cases[i].amino_acids);
@@ -199,6 +201,7 @@ START_TEST(structure_format_found_by_content)
         ff_structure *st = ff_structure_open(path, &err);
         ck_assert_msg(st != NULL, "%s", err.message);
         ck_assert_int_eq(ff_structure_get_format(st), cases[i].format);
+        ck_assert_int_eq(ff_structure_is_compressed(st), cases[i].gzip);
         ck_assert_uint_gt(count_amino_acids(st), 0);
         ff_structure_free(st);
         unlink(path);

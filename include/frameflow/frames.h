@@ -191,6 +191,8 @@ typedef struct ff_chain_summary {
 typedef struct ff_frames_summary {
     size_t chain_count;
     ff_chain_summary *chains;  /* chain_count entries, in file order */
+    int format;                /* an ff_structure_format */
+    int compressed;            /* 1 when the file was gzip-compressed */
 } ff_frames_summary;
 
 /* Fill options with the defaults: first model, every chain with amino
@@ -277,10 +279,15 @@ FF_API int ff_frameset_write(const ff_frameset *set, const char *path,
  */
 FF_API ff_frameset *ff_frameset_read(const char *path, ff_error *err);
 
+/* Results of ff_frameset_probe for a frames file. */
+#define FF_FRAMESFILE_PLAIN 1
+#define FF_FRAMESFILE_GZIP 2
+
 /*
- * Return 1 when path starts like a frames file (its first line, after gzip
- * is undone, begins with FF_FRAMESFILE_MAGIC), 0 when it does not, or a
- * negative status with err filled when it cannot be read.
+ * Return FF_FRAMESFILE_PLAIN or FF_FRAMESFILE_GZIP when path starts like a
+ * frames file (its first line, after gzip is undone, begins with
+ * FF_FRAMESFILE_MAGIC), 0 when it does not, or a negative status with err
+ * filled when it cannot be read.
  */
 FF_API int ff_frameset_probe(const char *path, ff_error *err) FF_WARN_UNUSED;
 

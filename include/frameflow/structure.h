@@ -72,6 +72,9 @@ FF_API void ff_structure_free(ff_structure *structure);
 /* Return the format found: an ff_structure_format. */
 FF_API int ff_structure_get_format(const ff_structure *structure);
 
+/* Return 1 when the file was gzip-compressed, 0 when it was plain text. */
+FF_API int ff_structure_is_compressed(const ff_structure *structure);
+
 /* Return the number of models; at least 1 for an open structure. */
 FF_API size_t ff_structure_model_count(const ff_structure *structure);
 
