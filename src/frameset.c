@@ -6,6 +6,7 @@
  */
 #include "frameflow/frames.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,12 +159,20 @@ ff_frameset_free(ff_frameset *set)
     free(set);
 }
 
-/* Make room for extra more frames. */
-static int
-reserve_frames(ff_frameset *set, size_t extra, ff_error *err)
+int
+ff_frameset_reserve(ff_frameset *set, size_t extra, ff_error *err)
 {
     if (extra <= set->capacity - set->count) {
         return 0;
+    }
+    // Poses are the larger entries, so this bound keeps both byte counts
+    // below SIZE_MAX.
+    _Static_assert(sizeof(ff_frame_label) <= sizeof(ff_pose),
+                   "labels must not outgrow poses");
+    const size_t limit = SIZE_MAX / 2 / sizeof(ff_pose);
+    if (extra > limit - set->count) {
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                            "out of memory for %zu more frames", extra);
     }
     size_t need = set->count + extra;
     size_t capacity = set->capacity ? set->capacity : 256;
@@ -195,7 +204,7 @@ ff_frameset_add(ff_frameset *set, const ff_pose *pose, const char *source,
         return ff_error_set(err, FF_STATUS_ERR_INVALID,
                             "unknown frame kind %d", kind);
     }
-    if (reserve_frames(set, 1, err) != 0) {
+    if (ff_frameset_reserve(set, 1, err) != 0) {
         return FF_STATUS_ERR_NOMEM;
     }
 
@@ -242,7 +251,7 @@ ff_frameset_append(ff_frameset *dst, const ff_frameset *src, ff_error *err)
     uint32_t *chain_map = malloc((src->chain_count + 1) * sizeof *chain_map);
 
     if (source_map == NULL || chain_map == NULL
-        || reserve_frames(dst, src->count, err) != 0) {
+        || ff_frameset_reserve(dst, src->count, err) != 0) {
         status = ff_error_set(err, FF_STATUS_ERR_NOMEM,
                               "out of memory for %zu frames",
                               dst->count + src->count);

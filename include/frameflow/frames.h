@@ -98,6 +98,14 @@ FF_API ff_frameset *ff_frameset_new(ff_error *err);
 FF_API void ff_frameset_free(ff_frameset *set);
 
 /*
+ * Make room for extra more frames, so that the next extra appends do not
+ * reallocate. Return 0, or FF_STATUS_ERR_NOMEM with err filled and the set
+ * unchanged.
+ */
+FF_API int ff_frameset_reserve(ff_frameset *set, size_t extra,
+                               ff_error *err) FF_WARN_UNUSED;
+
+/*
  * Append one frame with its label. source and chain are copied (each
  * distinct name is stored once); resname is truncated to FF_RESNAME_MAX
  * characters. icode is ' ' for none. kind is an ff_frame_kind; fraction is
