@@ -16,6 +16,7 @@
 
 #include "frameflow/so3.h"
 #include "errors.h"
+#include "numfmt.h"
 #include "outfile.h"
 
 #define COLUMN_COUNT 20
@@ -112,42 +113,73 @@ check_names(const ff_framesfile *file, const ff_frameset *set, ff_error *err)
     return 0;
 }
 
-/* Format frame i of set as one line into buf, as snprintf does: return the
- * length the line needs, which may exceed size, or -1 on failure. */
-static int
+/* Copy the n bytes of text to p and a separator after them; return the
+ * position after the separator. */
+static char *
+put_field(char *p, const char *text, size_t n, char separator)
+{
+    memcpy(p, text, n);
+    p[n] = separator;
+    return p + n + 1;
+}
+
+/*
+ * Format frame i of set as one line into buf, numbers as %.17g. Return its
+ * length, or, when it may not fit in size bytes, a bound on the length that
+ * a buffer of more bytes than that surely holds.
+ */
+static size_t
 format_row(char *buf, size_t size, const ff_frameset *set, size_t i)
 {
     const ff_frame_label *l = &set->labels[i];
     const ff_pose *p = &set->poses[i];
-    char icode[2] = {l->icode, '\0'};
+    const char *source = set->sources[l->source];
+    const char *chain = set->chains[l->chain];
+    const char *kind = kind_names[l->kind];
+    size_t source_length = strlen(source);
+    size_t chain_length = strlen(chain);
+    size_t resname_length = strlen(l->resname);
+    size_t kind_length = strlen(kind);
 
-    if (l->icode == ' ' || l->icode == '\0') {
-        icode[0] = '.';
+    // Two integers, the icode, 13 numbers and 20 separators besides the
+    // names.
+    size_t bound = source_length + chain_length + resname_length
+                   + kind_length + 2 * 12 + 1 + 13 * FF_G17_MAX + 20;
+    if (bound >= size) {
+        return bound;
     }
-    return snprintf(buf, size,
-                    "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%.17g\t"
-                    "%.17g\t%.17g\t%.17g\t"
-                    "%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t"
-                    "%.17g\t%.17g\t%.17g\n",
-                    set->sources[l->source], (int)l->model,
-                    set->chains[l->chain], (int)l->seqnum, icode,
-                    l->resname, kind_names[l->kind], l->fraction,
-                    p->x[0], p->x[1], p->x[2],
-                    p->R[0], p->R[1], p->R[2], p->R[3], p->R[4], p->R[5],
-                    p->R[6], p->R[7], p->R[8]);
+
+    char number[FF_G17_MAX];
+    char *q = put_field(buf, source, source_length, '\t');
+    q = put_field(q, number, ff_format_int32(number, l->model), '\t');
+    q = put_field(q, chain, chain_length, '\t');
+    q = put_field(q, number, ff_format_int32(number, l->seqnum), '\t');
+    *q++ = l->icode == ' ' || l->icode == '\0' ? '.' : l->icode;
+    *q++ = '\t';
+    q = put_field(q, l->resname, resname_length, '\t');
+    q = put_field(q, kind, kind_length, '\t');
+    q = put_field(q, number, ff_format_g17(number, l->fraction), '\t');
+    for (int d = 0; d < 3; d++) {
+        q = put_field(q, number, ff_format_g17(number, p->x[d]), '\t');
+    }
+    for (int e = 0; e < 9; e++) {
+        q = put_field(q, number, ff_format_g17(number, p->R[e]),
+                      e < 8 ? '\t' : '\n');
+    }
+    return (size_t)(q - buf);
 }
 
 /* Write a row too long for the shared buffer through its own buffer. */
 static int
 write_long_row(ff_framesfile *file, const ff_frameset *set, size_t i,
-               size_t length)
+               size_t bound)
 {
-    char *row = malloc(length + 1);
+    char *row = malloc(bound + 1);
 
     if (row == NULL) {
         return -1;
     }
-    format_row(row, length + 1, set, i);
+    size_t length = format_row(row, bound + 1, set, i);
     ff_outfile_write(file->out, row, length);
     free(row);
     return 0;
@@ -180,21 +212,21 @@ ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
     // Rows are collected in a buffer so that gzip gets few, large writes.
     size_t used = 0;
     for (size_t i = 0; status == 0 && i < set->count; i++) {
-        int n = format_row(buffer + used, WRITE_BUFFER_SIZE - used, set, i);
-        if (n >= 0 && (size_t)n >= WRITE_BUFFER_SIZE - used) {
+        size_t n = format_row(buffer + used, WRITE_BUFFER_SIZE - used, set, i);
+        if (n >= WRITE_BUFFER_SIZE - used) {
             ff_outfile_write(file->out, buffer, used);
             used = 0;
             n = format_row(buffer, WRITE_BUFFER_SIZE, set, i);
-            if (n >= 0 && (size_t)n >= WRITE_BUFFER_SIZE) {
-                n = write_long_row(file, set, i, (size_t)n) == 0 ? 0 : -1;
+            if (n >= WRITE_BUFFER_SIZE) {
+                if (write_long_row(file, set, i, n) != 0) {
+                    status = ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                                          "%s: out of memory for frame %zu",
+                                          file->path, i + 1);
+                }
+                n = 0;
             }
         }
-        if (n < 0) {
-            status = ff_error_set(err, FF_STATUS_ERR_NOMEM,
-                                  "%s: formatting frame %zu failed",
-                                  file->path, i + 1);
-        }
-        used += n > 0 ? (size_t)n : 0;
+        used += n;
     }
     if (status == 0) {
         ff_outfile_write(file->out, buffer, used);
