@@ -67,15 +67,32 @@ print_summary(frames_run *run, const char *path,
     }
 }
 
+/* Format and compress one input's frames in the thread that read them. */
+static void *
+encode_frames(void *user, const ff_frameset *set, ff_error *err)
+{
+    const frames_run *run = user;
+
+    return ff_framesfile_encode(run->file, set, err);
+}
+
+static void
+free_block(void *block)
+{
+    ff_framesfile_block_free(block);
+}
+
 static int
 write_sink(void *user, size_t index, const char *path,
-           const ff_frameset *set, const ff_frames_summary *summary)
+           const ff_frameset *set, const ff_frames_summary *summary,
+           void *block)
 {
     frames_run *run = user;
     ff_error err;
 
     (void)index;
-    if (ff_framesfile_write(run->file, set, &err) != 0) {
+    (void)set;
+    if (ff_framesfile_write_block(run->file, block, &err) != 0) {
         cli_report(&err);
         return CLI_EXIT_FAILURE;
     }
@@ -152,7 +169,9 @@ cmd_frames(int argc, char **argv)
         cli_inputs_free(&in);
         return CLI_EXIT_FAILURE;
     }
-    status = cli_inputs_read(&in, command_name, write_sink, &run, &totals);
+    cli_inputs_handler handler = {write_sink, encode_frames, free_block,
+                                  &run};
+    status = cli_inputs_read(&in, command_name, &handler, &totals);
     fflush(stdout);
     if (status != 0) {
         ff_framesfile_abort(run.file);

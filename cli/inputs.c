@@ -498,6 +498,7 @@ typedef struct slot {
     int kind;             /* an enum cli_source_kind, once read */
     ff_frameset *set;
     ff_frames_summary summary;
+    void *prepared;       /* what the handler's prepare returned */
     char *message;        /* why reading failed, or NULL */
 } slot;
 
@@ -512,15 +513,15 @@ typedef struct read_state {
     int delivering;       /* a thread is delivering results */
     int warned_selection; /* the selection options were reported unused */
     char *empty_path;     /* the first structure that gave no frames */
-    cli_inputs_sink sink;
-    void *user;
+    const cli_inputs_handler *handler;
     cli_inputs_totals *totals;
     cli_progress progress;
 } read_state;
 
-/* Read one input into its slot. */
+/* Read one input into its slot, and prepare it. */
 static void
-read_one(const cli_inputs *in, const char *path, slot *s)
+read_one(const cli_inputs *in, const cli_inputs_handler *handler,
+         const char *path, slot *s)
 {
     ff_error err;
     int status = FF_STATUS_OK;
@@ -549,6 +550,10 @@ read_one(const cli_inputs *in, const char *path, slot *s)
         } else {
             s->kind = mmcif ? CLI_SOURCE_MMCIF : CLI_SOURCE_PDB;
         }
+    }
+    if (status == 0 && handler->prepare != NULL) {
+        s->prepared = handler->prepare(handler->user, s->set, &err);
+        status = s->prepared == NULL ? err.code : 0;
     }
     s->state = status == 0 ? SLOT_READ : SLOT_FAILED;
     if (status != 0) {
@@ -667,8 +672,9 @@ deliver(read_state *rs, size_t index)
         if (s->set->count == 0 && rs->empty_path == NULL) {
             rs->empty_path = strdup(path);
         }
-        int status = rs->sink(rs->user, index, path, s->set,
-                              s->is_frames_file ? NULL : &s->summary);
+        int status = rs->handler->sink(rs->handler->user, index, path, s->set,
+                                       s->is_frames_file ? NULL : &s->summary,
+                                       s->prepared);
         if (status != 0) {
             request_stop(rs, status);
         }
@@ -694,6 +700,10 @@ deliver(read_state *rs, size_t index)
     ff_frameset_free(s->set);
     s->set = NULL;
     ff_frames_summary_free(&s->summary);
+    if (s->prepared != NULL) {
+        rs->handler->release(s->prepared);
+        s->prepared = NULL;
+    }
     free(s->message);
     s->message = NULL;
     cli_progress_update(&rs->progress, (long)index + 1, NULL);
@@ -759,7 +769,7 @@ read_all(read_state *rs)
         memset(&result, 0, sizeof result);
         result.state = SLOT_NOT_READ;
         if (!stop && !cli_stop_requested) {
-            read_one(rs->in, rs->list->paths[i], &result);
+            read_one(rs->in, rs->handler, rs->list->paths[i], &result);
         }
         #pragma omp critical(cli_inputs_slots)
         {
@@ -771,7 +781,7 @@ read_all(read_state *rs)
 
 int
 cli_inputs_read(const cli_inputs *in, const char *command,
-                cli_inputs_sink sink, void *user, cli_inputs_totals *totals)
+                const cli_inputs_handler *handler, cli_inputs_totals *totals)
 {
     path_list list = {NULL, 0};
     read_state rs;
@@ -787,8 +797,7 @@ cli_inputs_read(const cli_inputs *in, const char *command,
     memset(&rs, 0, sizeof rs);
     rs.in = in;
     rs.list = &list;
-    rs.sink = sink;
-    rs.user = user;
+    rs.handler = handler;
     rs.totals = totals;
     rs.slots = calloc(list.count, sizeof *rs.slots);
     if (rs.slots == NULL) {
@@ -851,13 +860,15 @@ cli_inputs_log_sources(const cli_inputs_totals *totals)
 
 static int
 append_sink(void *user, size_t index, const char *path,
-            const ff_frameset *set, const ff_frames_summary *summary)
+            const ff_frameset *set, const ff_frames_summary *summary,
+            void *prepared)
 {
     ff_frameset *all = user;
     ff_error err;
 
     (void)index;
     (void)summary;
+    (void)prepared;
     if (ff_frameset_append(all, set, &err) != 0) {
         cli_error("%s: %s", path, err.message);
         return CLI_EXIT_FAILURE;
@@ -876,7 +887,8 @@ cli_inputs_load(const cli_inputs *in, const char *command, ff_frameset **out)
         cli_report(&err);
         return CLI_EXIT_FAILURE;
     }
-    int status = cli_inputs_read(in, command, append_sink, *out, &totals);
+    cli_inputs_handler handler = {append_sink, NULL, NULL, *out};
+    int status = cli_inputs_read(in, command, &handler, &totals);
     if (status != 0) {
         ff_frameset_free(*out);
         *out = NULL;

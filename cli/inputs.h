@@ -128,12 +128,32 @@ typedef struct cli_inputs_totals {
 /*
  * Receive the frames of input index (0-based, after expansion) read from
  * path, in input order, one call at a time. summary is NULL for a frames
- * file. The callee may keep nothing it does not copy; it returns 0, or a
+ * file; prepared is what the handler's prepare returned, or NULL without
+ * one. The callee may keep nothing it does not copy; it returns 0, or a
  * CLI exit status after printing why, which stops the reading.
  */
 typedef int (*cli_inputs_sink)(void *user, size_t index, const char *path,
                                const ff_frameset *set,
-                               const ff_frames_summary *summary);
+                               const ff_frames_summary *summary,
+                               void *prepared);
+
+/*
+ * Work on one input's frames in the thread that read them, before its turn
+ * to be delivered: several inputs are prepared at once, in any order.
+ * Return an object for the sink, or NULL with err filled, which fails the
+ * input like an unreadable one.
+ */
+typedef void *(*cli_inputs_prepare)(void *user, const ff_frameset *set,
+                                    ff_error *err);
+
+/* What cli_inputs_read does with each input. prepare and release are
+ * optional; release frees what prepare returned, after the sink. */
+typedef struct cli_inputs_handler {
+    cli_inputs_sink sink;
+    cli_inputs_prepare prepare;
+    void (*release)(void *prepared);
+    void *user;
+} cli_inputs_handler;
 
 /* Set every option to its default, with no inputs. */
 void cli_inputs_init(cli_inputs *in);
@@ -165,8 +185,9 @@ int cli_inputs_add_path(cli_inputs *in, const char *path);
 void cli_inputs_print_help(FILE *out);
 
 /*
- * Read every input, in parallel (--threads, dynamic schedule), and hand
- * each one's frames to sink in input order. Print a warning for chains
+ * Read every input, in parallel (--threads, dynamic schedule), prepare
+ * each one's frames in the reading thread when the handler has prepare, and
+ * hand them to the sink in input order. Print a warning for chains
  * without frames and for rejected residues, and progress on stderr.
  * An input that cannot be read stops the run with its message unless
  * --keep-going, which prints it as a warning, skips it and counts it in
@@ -175,7 +196,7 @@ void cli_inputs_print_help(FILE *out);
  * interruption.
  */
 int cli_inputs_read(const cli_inputs *in, const char *command,
-                    cli_inputs_sink sink, void *user,
+                    const cli_inputs_handler *handler,
                     cli_inputs_totals *totals);
 
 /* Log one line per kind of source read: files, chains and frames. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +46,150 @@ static const char *const column_names[COLUMN_COUNT] = {
 static const char *const kind_names[] = {"residue", "interpolated"};
 
 struct ff_framesfile {
-    ff_outfile *out;
+    ff_outfile *out;   /* the bytes of the file, gzip members included */
     char *path;
-    int failed;  /* set after a failed write, when only abort remains */
+    int gzip;          /* whether each block is a gzip member */
+    int failed;        /* set after a failed write, when only abort remains */
+};
+
+struct ff_framesfile_block {
+    unsigned char *data;
+    size_t size;
+    size_t capacity;
 };
 
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
+
+/*
+ * The writer turns text into the file's bytes through an encoder: plain
+ * text passes through, and for a ".gz" name every call of encoder_finish
+ * closes one gzip member. Concatenated members form a valid gzip file that
+ * gzip, zlib and Python read whole, so sets can be compressed apart, in
+ * parallel, and joined in order.
+ */
+typedef int (*emit_fn)(void *target, const void *data, size_t n);
+
+typedef struct encoder {
+    int gzip;
+    z_stream z;
+    emit_fn emit;
+    void *target;
+    unsigned char out[1 << 16];
+} encoder;
+
+/* Level 1: the digits of %.17g numbers compress little better at higher
+ * levels, and level 6 takes about 3.7 times as long for a file about 9%
+ * smaller (frames of 3BDY, zlib 1.2.13). */
+#define GZIP_LEVEL 1
+
+static int
+encoder_start(encoder *e, int gzip, emit_fn emit, void *target)
+{
+    e->gzip = gzip;
+    e->emit = emit;
+    e->target = target;
+    if (!gzip) {
+        return 0;
+    }
+    memset(&e->z, 0, sizeof e->z);
+    // 16 + 15: a gzip wrapper around a 32 KiB window.
+    return deflateInit2(&e->z, GZIP_LEVEL, Z_DEFLATED, 16 + 15, 8,
+                        Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+/* Compress n bytes of text with flush mode and emit the output. */
+static int
+encoder_deflate(encoder *e, const char *text, size_t n, int flush)
+{
+    e->z.next_in = (unsigned char *)(uintptr_t)text;
+    e->z.avail_in = (uInt)n;
+    int status;
+    do {
+        e->z.next_out = e->out;
+        e->z.avail_out = sizeof e->out;
+        status = deflate(&e->z, flush);
+        if (status == Z_STREAM_ERROR) {
+            return -1;
+        }
+        size_t produced = sizeof e->out - e->z.avail_out;
+        if (produced > 0 && e->emit(e->target, e->out, produced) != 0) {
+            return -1;
+        }
+    } while (e->z.avail_out == 0
+             || (flush == Z_FINISH && status != Z_STREAM_END));
+    return 0;
+}
+
+/* Encode n bytes of text (n below 4 GiB). */
+static int
+encoder_put(encoder *e, const char *text, size_t n)
+{
+    if (!e->gzip) {
+        return e->emit(e->target, text, n);
+    }
+    return encoder_deflate(e, text, n, Z_NO_FLUSH);
+}
+
+/* End the block; return 0 or -1. The encoder is released either way. */
+static int
+encoder_finish(encoder *e)
+{
+    if (!e->gzip) {
+        return 0;
+    }
+    int status = encoder_deflate(e, NULL, 0, Z_FINISH);
+    deflateEnd(&e->z);
+    return status;
+}
+
+/* Release an encoder after a failure. */
+static void
+encoder_abort(encoder *e)
+{
+    if (e->gzip) {
+        deflateEnd(&e->z);
+    }
+}
+
+static int
+emit_to_outfile(void *target, const void *data, size_t n)
+{
+    return ff_outfile_write(target, data, n) == 0 ? 0 : -1;
+}
+
+static int
+emit_to_block(void *target, const void *data, size_t n)
+{
+    ff_framesfile_block *block = target;
+
+    if (n > block->capacity - block->size) {
+        size_t capacity = block->capacity ? block->capacity : 1 << 16;
+        while (capacity - block->size < n) {
+            if (capacity > SIZE_MAX / 2) {
+                return -1;
+            }
+            capacity *= 2;
+        }
+        unsigned char *grown = realloc(block->data, capacity);
+        if (grown == NULL) {
+            return -1;
+        }
+        block->data = grown;
+        block->capacity = capacity;
+    }
+    memcpy(block->data + block->size, data, n);
+    block->size += n;
+    return 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s);
+    size_t m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
 
 static int
 has_separator(const char *s)
@@ -69,29 +207,46 @@ ff_framesfile_open(const char *path, ff_error *err)
         ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
     }
-    // Level 1: the digits of %.17g numbers compress little better at higher
-    // levels, and level 6 takes about 3.7 times as long for a file about 9%
-    // smaller (frames of 3BDY, zlib 1.2.13).
-    file->out = ff_outfile_open(path, FF_OUTFILE_BY_NAME | FF_OUTFILE_FAST,
-                                err);
+    file->gzip = ends_with(path, ".gz");
+    file->out = ff_outfile_open(path, FF_OUTFILE_PLAIN, err);
     if (file->out == NULL) {
         free(file->path);
         free(file);
         return NULL;
     }
 
-    ff_outfile_printf(file->out, "%s %d\n", FF_FRAMESFILE_MAGIC,
-                      FF_FRAMESFILE_VERSION);
+    char header[512];
+    int n = snprintf(header, sizeof header, "%s %d\n", FF_FRAMESFILE_MAGIC,
+                     FF_FRAMESFILE_VERSION);
     for (int c = 0; c < COLUMN_COUNT; c++) {
-        ff_outfile_printf(file->out, "%s%c", column_names[c],
-                          c + 1 < COLUMN_COUNT ? '\t' : '\n');
+        n += snprintf(header + n, sizeof header - (size_t)n, "%s%c",
+                      column_names[c], c + 1 < COLUMN_COUNT ? '\t' : '\n');
+    }
+    // A write error stays in the outfile, and commit reports it; without
+    // one, only memory for the compressor can have run out.
+    encoder e;
+    int status = encoder_start(&e, file->gzip, emit_to_outfile, file->out);
+    if (status == 0) {
+        status = encoder_put(&e, header, (size_t)n);
+        if (status == 0) {
+            status = encoder_finish(&e);
+        } else {
+            encoder_abort(&e);
+        }
+    }
+    if (status != 0 && !ff_outfile_failed(file->out)) {
+        ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
+        ff_outfile_abort(file->out);
+        free(file->path);
+        free(file);
+        return NULL;
     }
     return file;
 }
 
 /* Check that every name that goes into a column can be written. */
 static int
-check_names(const ff_framesfile *file, const ff_frameset *set, ff_error *err)
+check_names(const char *path, const ff_frameset *set, ff_error *err)
 {
     for (size_t i = 0; i < set->source_count; i++) {
         if (set->sources[i][0] == '\0' || has_separator(set->sources[i])) {
@@ -99,7 +254,7 @@ check_names(const ff_framesfile *file, const ff_frameset *set, ff_error *err)
                                 "%s: source name '%s' is empty or holds a tab "
                                 "or line break, which a frames file cannot "
                                 "store; rename the file",
-                                file->path, set->sources[i]);
+                                path, set->sources[i]);
         }
     }
     for (size_t i = 0; i < set->chain_count; i++) {
@@ -107,7 +262,16 @@ check_names(const ff_framesfile *file, const ff_frameset *set, ff_error *err)
             return ff_error_set(err, FF_STATUS_ERR_INVALID,
                                 "%s: chain name '%s' holds a tab or line "
                                 "break, which a frames file cannot store",
-                                file->path, set->chains[i]);
+                                path, set->chains[i]);
+        }
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        const ff_frame_label *l = &set->labels[i];
+        if (has_separator(l->resname) || l->kind > FF_FRAME_KIND_INTERPOLATED) {
+            return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                                "%s: frame %zu has residue name '%s' or "
+                                "kind %d, which a frames file cannot store",
+                                path, i + 1, l->resname, l->kind);
         }
     }
     return 0;
@@ -169,10 +333,10 @@ format_row(char *buf, size_t size, const ff_frameset *set, size_t i)
     return (size_t)(q - buf);
 }
 
-/* Write a row too long for the shared buffer through its own buffer. */
+/* Format a row too long for the shared buffer in a buffer of its own and
+ * encode it. */
 static int
-write_long_row(ff_framesfile *file, const ff_frameset *set, size_t i,
-               size_t bound)
+put_long_row(encoder *e, const ff_frameset *set, size_t i, size_t bound)
 {
     char *row = malloc(bound + 1);
 
@@ -180,8 +344,67 @@ write_long_row(ff_framesfile *file, const ff_frameset *set, size_t i,
         return -1;
     }
     size_t length = format_row(row, bound + 1, set, i);
-    ff_outfile_write(file->out, row, length);
+    int status = encoder_put(e, row, length);
     free(row);
+    return status;
+}
+
+/*
+ * Encode every row of set through a new encoder: one gzip member for a
+ * compressed file. Return 0, or a negative status with err filled.
+ */
+static int
+encode_set(const ff_framesfile *file, const ff_frameset *set, emit_fn emit,
+           void *target, ff_error *err)
+{
+    int status = check_names(file->path, set, err);
+    if (status != 0) {
+        return status;
+    }
+    char *buffer = malloc(WRITE_BUFFER_SIZE);
+    encoder e;
+    if (buffer == NULL || encoder_start(&e, file->gzip, emit, target) != 0) {
+        free(buffer);
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                            file->path);
+    }
+
+    // Rows are collected in a buffer so that gzip gets few, large pieces.
+    size_t used = 0;
+    int failed = 0;
+    for (size_t i = 0; !failed && i < set->count; i++) {
+        size_t n = format_row(buffer + used, WRITE_BUFFER_SIZE - used, set, i);
+        if (n >= WRITE_BUFFER_SIZE - used) {
+            failed = encoder_put(&e, buffer, used) != 0;
+            used = 0;
+            n = format_row(buffer, WRITE_BUFFER_SIZE, set, i);
+            if (!failed && n >= WRITE_BUFFER_SIZE) {
+                failed = put_long_row(&e, set, i, n) != 0;
+                n = 0;
+            }
+        }
+        used += n;
+    }
+    if (!failed) {
+        failed = encoder_put(&e, buffer, used) != 0;
+    }
+    free(buffer);
+    if (failed) {
+        encoder_abort(&e);
+    } else {
+        failed = encoder_finish(&e) != 0;
+    }
+    if (failed) {
+        // A write error stays in the outfile, and commit reports it; a
+        // failure without one is memory running out.
+        if (emit == emit_to_outfile && ff_outfile_failed(file->out)) {
+            return ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
+                                file->path);
+        }
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM,
+                            "%s: out of memory while encoding frames",
+                            file->path);
+    }
     return 0;
 }
 
@@ -193,46 +416,7 @@ ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
         return ff_error_set(err, FF_STATUS_ERR_IO,
                             "%s: an earlier write failed", file->path);
     }
-    int status = check_names(file, set, err);
-    for (size_t i = 0; status == 0 && i < set->count; i++) {
-        const ff_frame_label *l = &set->labels[i];
-        if (has_separator(l->resname) || l->kind > FF_FRAME_KIND_INTERPOLATED) {
-            status = ff_error_set(err, FF_STATUS_ERR_INVALID,
-                                  "%s: frame %zu has residue name '%s' or "
-                                  "kind %d, which a frames file cannot store",
-                                  file->path, i + 1, l->resname, l->kind);
-        }
-    }
-    char *buffer = status == 0 ? malloc(WRITE_BUFFER_SIZE) : NULL;
-    if (status == 0 && buffer == NULL) {
-        status = ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
-                              file->path);
-    }
-
-    // Rows are collected in a buffer so that gzip gets few, large writes.
-    size_t used = 0;
-    for (size_t i = 0; status == 0 && i < set->count; i++) {
-        size_t n = format_row(buffer + used, WRITE_BUFFER_SIZE - used, set, i);
-        if (n >= WRITE_BUFFER_SIZE - used) {
-            ff_outfile_write(file->out, buffer, used);
-            used = 0;
-            n = format_row(buffer, WRITE_BUFFER_SIZE, set, i);
-            if (n >= WRITE_BUFFER_SIZE) {
-                if (write_long_row(file, set, i, n) != 0) {
-                    status = ff_error_set(err, FF_STATUS_ERR_NOMEM,
-                                          "%s: out of memory for frame %zu",
-                                          file->path, i + 1);
-                }
-                n = 0;
-            }
-        }
-        used += n;
-    }
-    if (status == 0) {
-        ff_outfile_write(file->out, buffer, used);
-    }
-    free(buffer);
-
+    int status = encode_set(file, set, emit_to_outfile, file->out, err);
     if (status == 0 && ff_outfile_failed(file->out)) {
         // The outfile keeps the reason, and commit reports it.
         status = ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
@@ -242,6 +426,49 @@ ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
         file->failed = 1;
     }
     return status;
+}
+
+ff_framesfile_block *
+ff_framesfile_encode(const ff_framesfile *file, const ff_frameset *set,
+                     ff_error *err)
+{
+    ff_framesfile_block *block = calloc(1, sizeof *block);
+
+    if (block == NULL) {
+        ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                     file->path);
+        return NULL;
+    }
+    if (encode_set(file, set, emit_to_block, block, err) != 0) {
+        ff_framesfile_block_free(block);
+        return NULL;
+    }
+    return block;
+}
+
+int
+ff_framesfile_write_block(ff_framesfile *file,
+                          const ff_framesfile_block *block, ff_error *err)
+{
+    if (file->failed) {
+        return ff_error_set(err, FF_STATUS_ERR_IO,
+                            "%s: an earlier write failed", file->path);
+    }
+    if (ff_outfile_write(file->out, block->data, block->size) != 0) {
+        file->failed = 1;
+        return ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
+                            file->path);
+    }
+    return 0;
+}
+
+void
+ff_framesfile_block_free(ff_framesfile_block *block)
+{
+    if (block != NULL) {
+        free(block->data);
+        free(block);
+    }
 }
 
 int

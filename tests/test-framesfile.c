@@ -191,6 +191,68 @@ START_TEST(framesfile_streamed_sets_in_order)
 }
 END_TEST
 
+/* Write the sample set as four blocks encoded on parallel threads, then
+ * check that the file reads back as the set. */
+static void
+check_blocks(const char *name)
+{
+    char path[512];
+    ff_error err;
+    ff_frameset *set = make_sample_set();
+    ff_frameset *parts[4];
+    ff_framesfile_block *blocks[4] = {NULL, NULL, NULL, NULL};
+
+    // Four consecutive slices of the set, each a set of its own.
+    for (int p = 0; p < 4; p++) {
+        parts[p] = ff_frameset_new(&err);
+        ck_assert_ptr_nonnull(parts[p]);
+        for (size_t i = set->count * (size_t)p / 4;
+             i < set->count * (size_t)(p + 1) / 4; i++) {
+            const ff_frame_label *l = &set->labels[i];
+            ck_assert_int_eq(ff_frameset_add(parts[p], &set->poses[i],
+                                             set->sources[l->source],
+                                             set->chains[l->chain], l->model,
+                                             l->seqnum, l->icode, l->resname,
+                                             l->kind, l->fraction, &err),
+                             0);
+        }
+    }
+    test_scratch_path(path, sizeof path, name);
+    ff_framesfile *file = ff_framesfile_open(path, &err);
+    ck_assert_ptr_nonnull(file);
+    #pragma omp parallel for num_threads(4)
+    for (int p = 0; p < 4; p++) {
+        ff_error local;
+        blocks[p] = ff_framesfile_encode(file, parts[p], &local);
+    }
+    for (int p = 0; p < 4; p++) {
+        ck_assert_ptr_nonnull(blocks[p]);
+        ck_assert_int_eq(ff_framesfile_write_block(file, blocks[p], &err), 0);
+        ff_framesfile_block_free(blocks[p]);
+        ff_frameset_free(parts[p]);
+    }
+    ck_assert_int_eq(ff_framesfile_commit(file, &err), 0);
+
+    ff_frameset *back = ff_frameset_read(path, &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    assert_sets_identical(set, back);
+    ff_frameset_free(back);
+    ff_frameset_free(set);
+    unlink(path);
+}
+
+START_TEST(framesfile_blocks_plain)
+{
+    check_blocks("blocks.tsv");
+}
+END_TEST
+
+START_TEST(framesfile_blocks_gzip_members)
+{
+    check_blocks("blocks.tsv.gz");
+}
+END_TEST
+
 START_TEST(framesfile_round_trip_long_source)
 {
     char path[512];
@@ -419,6 +481,8 @@ framesfile_suite(void)
     Suite *s = suite_create("framesfile");
 
     TEST_ADD(s, framesfile_round_trip_plain);
+    TEST_ADD(s, framesfile_blocks_plain);
+    TEST_ADD(s, framesfile_blocks_gzip_members);
     TEST_ADD(s, framesfile_round_trip_gzip);
     TEST_ADD(s, framesfile_gzip_found_by_content);
     TEST_ADD(s, framesfile_streamed_sets_in_order);

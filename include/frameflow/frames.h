@@ -16,7 +16,9 @@
  * The frames file
  * ---------------
  * Tab-separated text, gzip-compressed (level 1) when the name ends in ".gz".
- * The first line is the magic string and format version,
+ * A compressed file has one gzip member for the header and one for each
+ * set written, which gzip, zlib and Python's gzip module read as one
+ * stream. The first line is the magic string and format version,
  * "# frameflow frames 1"; the second names the 20 columns; then each line
  * is one frame:
  *
@@ -303,6 +305,10 @@ FF_API int ff_frameset_probe(const char *path, ff_error *err) FF_WARN_UNUSED;
  * thread at a time; separate handles may write in parallel. */
 typedef struct ff_framesfile ff_framesfile;
 
+/* The rows of one set encoded as they appear in a given frames file: text,
+ * or one gzip member when the file is gzip-compressed. */
+typedef struct ff_framesfile_block ff_framesfile_block;
+
 /* Start writing a frames file at path (see ff_frameset_write). Return a
  * handle, or NULL with err filled. */
 FF_API ff_framesfile *ff_framesfile_open(const char *path, ff_error *err);
@@ -311,6 +317,28 @@ FF_API ff_framesfile *ff_framesfile_open(const char *path, ff_error *err);
  * filled; after a failure only ff_framesfile_abort remains to call. */
 FF_API int ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
                                ff_error *err) FF_WARN_UNUSED;
+
+/*
+ * Encode every frame of set for file without writing it. Safe to call from
+ * several threads at once for the same file, which it only reads, so sets
+ * can be formatted and compressed in parallel and written in order with
+ * ff_framesfile_write_block. Return a block that the caller frees with
+ * ff_framesfile_block_free, or NULL with err filled: FF_STATUS_ERR_INVALID
+ * (a name the format cannot store) or FF_STATUS_ERR_NOMEM.
+ */
+FF_API ff_framesfile_block *ff_framesfile_encode(const ff_framesfile *file,
+                                                 const ff_frameset *set,
+                                                 ff_error *err);
+
+/* Append a block that ff_framesfile_encode made for this file. Return 0 or
+ * a negative status with err filled; after a failure only
+ * ff_framesfile_abort remains to call. */
+FF_API int ff_framesfile_write_block(ff_framesfile *file,
+                                     const ff_framesfile_block *block,
+                                     ff_error *err) FF_WARN_UNUSED;
+
+/* Free a block; NULL is allowed. */
+FF_API void ff_framesfile_block_free(ff_framesfile_block *block);
 
 /* Finish the file and move it into place, then free the handle. Return 0
  * or a negative status with err filled; on failure no file is left. */
