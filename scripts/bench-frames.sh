@@ -5,7 +5,8 @@
 #   with the same reader that frameflow uses, and builds no frames.
 # - frames: bench-frames "frames" reads the same files and builds their
 #   frames (no interpolation, then the default 19 per gap).
-# - frameflow frames: the whole program, writing a gzip frames file.
+# - frameflow frames: the whole program, writing a gzip frames file, with
+#   1 and 2 threads.
 # - threads: bench-frames reading a batch (the shipped files, 4 times) with
 #   1 and 2 threads.
 #
@@ -66,11 +67,14 @@ bench_residues() {
         | awk -F= '$1 == "residues" { print $2 }'
 }
 
-# Print the median wall time of frameflow frames over the given inputs.
+# Print the median wall time of frameflow frames with the given number of
+# threads over the given inputs.
 frameflow_seconds() {
+    local threads=$1
+    shift
     for ((r = 0; r < program_repeats; r++)); do
         local start=$EPOCHREALTIME
-        "$frameflow" frames "$@" -o "$tmp/out.tsv.gz" -q --threads 1
+        "$frameflow" frames "$@" -o "$tmp/out.tsv.gz" -q --threads "$threads"
         awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }'
     done | median
 }
@@ -90,15 +94,17 @@ compare_set() {
     frames_s=$(median <"$tmp/frames")
     interp_s=$(median <"$tmp/interp")
     rm -f "$tmp/read" "$tmp/frames" "$tmp/interp"
-    local program_s
-    program_s=$(frameflow_seconds "$@")
+    local program_s program2_s
+    program_s=$(frameflow_seconds 1 "$@")
+    program2_s=$(frameflow_seconds 2 "$@")
     awk -v l="$label" -v n="$residues" -v r="$read_s" -v f="$frames_s" \
-        -v i="$interp_s" -v p="$program_s" 'BEGIN {
+        -v i="$interp_s" -v p="$program_s" -v p2="$program2_s" 'BEGIN {
         printf "%s: %d residues\n", l, n
         printf "  gemmi read alone          %8.4f s CPU  %9.0f residues/s\n", r, n / r
         printf "  read + frames             %8.4f s CPU  %9.0f residues/s  (%+.0f%% over gemmi)\n", f, n / f, 100 * (f - r) / r
         printf "  read + frames, K=19       %8.4f s CPU  %9.0f residues/s  (%+.0f%% over gemmi)\n", i, n / i, 100 * (i - r) / r
         printf "  frameflow frames, K=19    %8.4f s wall %9.0f residues/s  (gzip output, 1 thread)\n", p, n / p
+        printf "  frameflow frames, K=19    %8.4f s wall %9.0f residues/s  (gzip output, 2 threads)\n", p2, n / p2
     }'
 }
 
