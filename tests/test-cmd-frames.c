@@ -167,13 +167,51 @@ START_TEST(cmd_frames_writes_frames_file)
 }
 END_TEST
 
+/* One row of datasets/EXPECTED.tsv: the counts of one chain. */
+typedef struct expected_row {
+    char file[64];
+    int model;
+    char chain[16];
+    int residues;
+    int complete;   /* residues with N, CA and C */
+    int breaks;
+} expected_row;
+
+/* Open datasets/EXPECTED.tsv past its header line. */
+static FILE *
+open_expected(void)
+{
+    char path[512];
+    char header[2048];
+
+    test_source_path(path, sizeof path, "datasets/EXPECTED.tsv");
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(header, sizeof header, f));
+    return f;
+}
+
+/* Read the next row; return 0 at the end of the file. */
+static int
+next_expected(FILE *f, expected_row *row)
+{
+    char line[2048];
+
+    if (fgets(line, sizeof line, f) == NULL) {
+        return 0;
+    }
+    ck_assert_int_eq(sscanf(line, "%63s %d %15s %d %d %d", row->file,
+                            &row->model, row->chain, &row->residues,
+                            &row->complete, &row->breaks),
+                     6);
+    return 1;
+}
+
 START_TEST(cmd_frames_summary_matches_expected)
 {
     char folder[512];
     char output[600];
     char datasets[512];
-    char expected_path[512];
-    char line[2048];
     run_result r;
 
     make_folder(folder, sizeof folder, "all");
@@ -190,24 +228,13 @@ START_TEST(cmd_frames_summary_matches_expected)
 
     // Each row of EXPECTED.tsv has its line: file, model, chain, residues,
     // frames + rejected = complete, breaks.
-    test_source_path(expected_path, sizeof expected_path,
-                     "datasets/EXPECTED.tsv");
-    FILE *f = fopen(expected_path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    while (fgets(line, sizeof line, f) != NULL) {
-        char file[64];
-        char chain[16];
-        int model;
-        int residues;
-        int complete;
-        int breaks;
-        ck_assert_int_eq(sscanf(line, "%63s %d %15s %d %d %d", file, &model,
-                                chain, &residues, &complete, &breaks), 6);
+    FILE *f = open_expected();
+    expected_row e;
+    while (next_expected(f, &e)) {
         char row[1024];
         snprintf(row, sizeof row, "%s/%s\t%d\t%s\t%d\t%d\t%d\t0\t%d\t0\n",
-                 datasets, file, model, chain, residues, complete,
-                 residues - complete, breaks);
+                 datasets, e.file, e.model, e.chain, e.residues, e.complete,
+                 e.residues - e.complete, e.breaks);
         ck_assert_msg(strstr(r.out, row) != NULL, "summary lacks '%s'", row);
     }
     fclose(f);
@@ -235,8 +262,6 @@ START_TEST(cmd_frames_counts_sources)
     char folder[512];
     char output[600];
     char datasets[512];
-    char expected_path[512];
-    char line[2048];
     char last_file[64] = "";
     run_result r;
 
@@ -250,26 +275,16 @@ START_TEST(cmd_frames_counts_sources)
 
     // The counts per kind follow from EXPECTED.tsv, with the kind taken
     // from each file's name, whereas the program finds it by content.
-    test_source_path(expected_path, sizeof expected_path,
-                     "datasets/EXPECTED.tsv");
-    FILE *f = fopen(expected_path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    while (fgets(line, sizeof line, f) != NULL) {
-        char file[64];
-        char chain[16];
-        int model;
-        int residues;
-        int complete;
-        ck_assert_int_eq(sscanf(line, "%63s %d %15s %d %d", file, &model,
-                                chain, &residues, &complete), 5);
-        int k = kind_of_name(file);
-        if (strcmp(file, last_file) != 0) {
+    FILE *f = open_expected();
+    expected_row e;
+    while (next_expected(f, &e)) {
+        int k = kind_of_name(e.file);
+        if (strcmp(e.file, last_file) != 0) {
             files[k]++;
-            snprintf(last_file, sizeof last_file, "%s", file);
+            snprintf(last_file, sizeof last_file, "%s", e.file);
         }
-        chains[k] += complete > 0;
-        frames[k] += (size_t)complete;
+        chains[k] += e.complete > 0;
+        frames[k] += (size_t)e.complete;
     }
     fclose(f);
     for (int k = 0; k < 4; k++) {

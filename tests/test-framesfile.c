@@ -92,6 +92,19 @@ assert_sets_identical(const ff_frameset *a, const ff_frameset *b)
     }
 }
 
+/* Check that the file at path reads back as set, then remove it. */
+static void
+assert_file_matches(const char *path, const ff_frameset *set)
+{
+    ff_error err;
+    ff_frameset *back = ff_frameset_read(path, &err);
+
+    ck_assert_msg(back != NULL, "%s", err.message);
+    assert_sets_identical(set, back);
+    ff_frameset_free(back);
+    unlink(path);
+}
+
 static void
 check_round_trip(const char *name)
 {
@@ -101,12 +114,8 @@ check_round_trip(const char *name)
 
     test_scratch_path(path, sizeof path, name);
     ck_assert_msg(ff_frameset_write(set, path, &err) == 0, "%s", err.message);
-    ff_frameset *back = ff_frameset_read(path, &err);
-    ck_assert_msg(back != NULL, "%s", err.message);
-    assert_sets_identical(set, back);
-    ff_frameset_free(back);
+    assert_file_matches(path, set);
     ff_frameset_free(set);
-    unlink(path);
 }
 
 START_TEST(framesfile_round_trip_plain)
@@ -232,13 +241,8 @@ check_blocks(const char *name)
         ff_frameset_free(parts[p]);
     }
     ck_assert_int_eq(ff_framesfile_commit(file, &err), 0);
-
-    ff_frameset *back = ff_frameset_read(path, &err);
-    ck_assert_msg(back != NULL, "%s", err.message);
-    assert_sets_identical(set, back);
-    ff_frameset_free(back);
+    assert_file_matches(path, set);
     ff_frameset_free(set);
-    unlink(path);
 }
 
 START_TEST(framesfile_blocks_plain)
