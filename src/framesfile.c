@@ -163,6 +163,9 @@ emit_to_block(void *target, const void *data, size_t n)
 {
     ff_framesfile_block *block = target;
 
+    if (n == 0) {
+        return 0;
+    }
     if (n > block->capacity - block->size) {
         size_t capacity = block->capacity ? block->capacity : 1 << 16;
         while (capacity - block->size < n) {
@@ -454,7 +457,8 @@ ff_framesfile_write_block(ff_framesfile *file,
         return ff_error_set(err, FF_STATUS_ERR_IO,
                             "%s: an earlier write failed", file->path);
     }
-    if (ff_outfile_write(file->out, block->data, block->size) != 0) {
+    if (block->size > 0
+        && ff_outfile_write(file->out, block->data, block->size) != 0) {
         file->failed = 1;
         return ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
                             file->path);
