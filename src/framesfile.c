@@ -401,8 +401,7 @@ encode_set(const ff_framesfile *file, const ff_frameset *set, emit_fn emit,
         // A write error stays in the outfile, and commit reports it; a
         // failure without one is memory running out.
         if (emit == emit_to_outfile && ff_outfile_failed(file->out)) {
-            return ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
-                                file->path);
+            return ff_outfile_get_error(file->out, err);
         }
         return ff_error_set(err, FF_STATUS_ERR_NOMEM,
                             "%s: out of memory while encoding frames",
@@ -420,10 +419,9 @@ ff_framesfile_write(ff_framesfile *file, const ff_frameset *set,
                             "%s: an earlier write failed", file->path);
     }
     int status = encode_set(file, set, emit_to_outfile, file->out, err);
-    if (status == 0 && ff_outfile_failed(file->out)) {
-        // The outfile keeps the reason, and commit reports it.
-        status = ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
-                              file->path);
+    if (status == 0) {
+        // The outfile keeps the reason, and commit reports it too.
+        status = ff_outfile_get_error(file->out, err);
     }
     if (status != 0) {
         file->failed = 1;
@@ -460,8 +458,7 @@ ff_framesfile_write_block(ff_framesfile *file,
     if (block->size > 0
         && ff_outfile_write(file->out, block->data, block->size) != 0) {
         file->failed = 1;
-        return ff_error_set(err, FF_STATUS_ERR_IO, "%s: write failed",
-                            file->path);
+        return ff_outfile_get_error(file->out, err);
     }
     return 0;
 }

@@ -13,8 +13,11 @@
 #include <zlib.h>
 
 struct ff_outfile {
-    char *path;      /* destination */
-    char *tmp_path;  /* temporary file beside it */
+    char *path;      /* destination as the caller named it, for messages */
+    char *target;    /* file that commit replaces: path, or the file that a
+                        symbolic link at path points to */
+    char *tmp_path;  /* temporary file beside target; NULL when direct */
+    int direct;      /* writing straight into an existing device or pipe */
     int fd;
     int sync_fd;     /* a duplicate of fd, kept open to fsync after gzclose */
     int created;     /* whether tmp_path is ours to remove */
@@ -23,6 +26,45 @@ struct ff_outfile {
     int failed;      /* first failure's status, 0 while all is well */
     ff_error err;    /* its message */
 };
+
+/* Return what the user can do about a file operation that failed with
+ * errnum. */
+static const char *
+remedy(int errnum)
+{
+    switch (errnum) {
+    case ENOSPC:
+    case EDQUOT:
+        return "free space on the disk or write the file elsewhere";
+    case EFBIG:
+        return "raise the file size limit (ulimit -f) or write the file "
+               "elsewhere";
+    case EROFS:
+        return "write the file elsewhere";
+    case EACCES:
+    case EPERM:
+        return "choose a folder you may write to";
+    case ENOENT:
+    case ENOTDIR:
+        return "create the folder or choose another path";
+    default:
+        return "check the disk or write the file elsewhere";
+    }
+}
+
+/* Fill err with "PATH: WHAT: REASON; REMEDY" and return the status. */
+static int
+set_io_error(ff_error *err, int errnum, const char *path, const char *what)
+{
+    int status = ff_error_set_errno(err, errnum, "%s: %s", path, what);
+
+    if (err != NULL) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof err->message - used, "; %s",
+                 remedy(errnum));
+    }
+    return status;
+}
 
 static int
 ends_with(const char *s, const char *suffix)
@@ -33,14 +75,18 @@ ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Create "DIR/.NAME.XXXXXX.tmp" with O_EXCL; the umask applies to 0666. */
+/*
+ * Create "DIR/.NAME.NNNNNN.tmp" beside the target with O_EXCL; the umask
+ * applies to 0666. A process killed before commit or abort leaves this
+ * file behind, and the name marks it as temporary.
+ */
 static int
 create_temporary(ff_outfile *out, ff_error *err)
 {
-    const char *slash = strrchr(out->path, '/');
-    size_t dir_len = slash ? (size_t)(slash - out->path) + 1 : 0;
-    const char *base = out->path + dir_len;
-    size_t size = strlen(out->path) + 32;
+    const char *slash = strrchr(out->target, '/');
+    size_t dir_len = slash ? (size_t)(slash - out->target) + 1 : 0;
+    const char *base = out->target + dir_len;
+    size_t size = strlen(out->target) + 32;
 
     out->tmp_path = malloc(size);
     if (out->tmp_path == NULL) {
@@ -54,7 +100,7 @@ create_temporary(ff_outfile *out, ff_error *err)
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned long tag = (salt + (unsigned long)attempt * 40503u) % 1000000;
         snprintf(out->tmp_path, size, "%.*s.%s.%06lu.tmp", (int)dir_len,
-                 out->path, base, tag);
+                 out->target, base, tag);
         out->fd = open(out->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                        0666);
         if (out->fd >= 0) {
@@ -62,13 +108,58 @@ create_temporary(ff_outfile *out, ff_error *err)
             return 0;
         }
         if (errno != EEXIST) {
-            return ff_error_set_errno(err, errno, "%s: cannot create file",
-                                      out->path);
+            return set_io_error(err, errno, out->path,
+                                "cannot create the file");
         }
     }
     return ff_error_set(err, FF_STATUS_ERR_IO,
-                        "%s: cannot create a temporary file beside it",
+                        "%s: cannot create a temporary file beside it; "
+                        "remove old .*.tmp files there",
                         out->path);
+}
+
+/*
+ * Decide where the finished file goes. A symbolic link at path is kept and
+ * the file it points to is replaced. An existing device, pipe or socket is
+ * written in place, because a rename would replace the special file itself.
+ */
+static int
+resolve_target(ff_outfile *out, ff_error *err)
+{
+    struct stat st;
+
+    if (stat(out->path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            return ff_error_set(err, FF_STATUS_ERR_IO,
+                                "%s: is a folder; give a file name",
+                                out->path);
+        }
+        out->direct = !S_ISREG(st.st_mode);
+        if (!out->direct && lstat(out->path, &st) == 0
+            && S_ISLNK(st.st_mode)) {
+            out->target = realpath(out->path, NULL);
+        }
+    }
+    // A dangling link is replaced by the file, as a missing path is made.
+    if (out->target == NULL) {
+        out->target = strdup(out->path);
+    }
+    if (out->target == NULL) {
+        return ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory",
+                            out->path);
+    }
+    return 0;
+}
+
+static int
+open_direct(ff_outfile *out, ff_error *err)
+{
+    out->fd = open(out->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (out->fd < 0) {
+        return set_io_error(err, errno, out->path,
+                            "cannot open for writing");
+    }
+    return 0;
 }
 
 ff_outfile *
@@ -89,13 +180,12 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
         return NULL;
     }
 
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ff_error_set(err, FF_STATUS_ERR_IO,
-                     "%s: is a folder; give a file name", path);
+    if (resolve_target(out, err) != 0) {
         goto fail;
     }
-    if (create_temporary(out, err) != 0) {
+    int status = out->direct ? open_direct(out, err)
+                             : create_temporary(out, err);
+    if (status != 0) {
         goto fail;
     }
 
@@ -106,8 +196,7 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
     if (gzip) {
         out->sync_fd = dup(out->fd);
         if (out->sync_fd < 0) {
-            ff_error_set_errno(err, errno, "%s: cannot open for writing",
-                               path);
+            set_io_error(err, errno, path, "cannot open for writing");
             goto fail;
         }
         out->gz = gzdopen(out->fd, fast ? "wb1" : "wb6");
@@ -120,8 +209,7 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
     } else {
         out->fp = fdopen(out->fd, "wb");
         if (out->fp == NULL) {
-            ff_error_set_errno(err, errno, "%s: cannot open for writing",
-                               path);
+            set_io_error(err, errno, path, "cannot open for writing");
             goto fail;
         }
     }
@@ -139,8 +227,7 @@ record_failure(ff_outfile *out, int errnum, const char *what)
         return;
     }
     if (errnum != 0) {
-        out->failed = ff_error_set_errno(&out->err, errnum, "%s: %s",
-                                         out->path, what);
+        out->failed = set_io_error(&out->err, errnum, out->path, what);
     } else {
         out->failed = ff_error_set(&out->err, FF_STATUS_ERR_IO, "%s: %s",
                                    out->path, what);
@@ -219,6 +306,15 @@ ff_outfile_failed(const ff_outfile *out)
     return out->failed != 0;
 }
 
+int
+ff_outfile_get_error(const ff_outfile *out, ff_error *err)
+{
+    if (out->failed != 0 && err != NULL) {
+        *err = out->err;
+    }
+    return out->failed;
+}
+
 static void
 release(ff_outfile *out)
 {
@@ -226,31 +322,48 @@ release(ff_outfile *out)
         close(out->sync_fd);
     }
     free(out->path);
+    free(out->target);
     free(out->tmp_path);
     free(out);
 }
 
-int
-ff_outfile_commit(ff_outfile *out, ff_error *err)
+/* Sync a file; devices and pipes, which cannot be synced, pass. */
+static int
+sync_file(int fd)
 {
-    // Flush and close, keeping the first failure: a full disk often shows
-    // only here, when buffered data reaches the file.
+    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+        return errno;
+    }
+    return 0;
+}
+
+/* Flush, sync and close the stream, keeping the first failure: a full disk
+ * often shows only here, when buffered data reaches the file. */
+static void
+finish_stream(ff_outfile *out)
+{
     if (out->gz != NULL) {
         int zstatus = gzclose(out->gz);
+        int errnum = errno;
         out->gz = NULL;
         out->fd = -1;
         if (zstatus != Z_OK) {
-            record_failure(out, zstatus == Z_ERRNO ? errno : 0,
+            record_failure(out, zstatus == Z_ERRNO ? errnum : 0,
                            "write failed while closing");
         }
-        if (fsync(out->sync_fd) != 0 && errno != EINVAL) {
-            record_failure(out, errno, "write failed");
+        errnum = sync_file(out->sync_fd);
+        if (errnum != 0) {
+            record_failure(out, errnum, "write failed");
         }
     } else if (out->fp != NULL) {
+        int errnum = 0;
         if (fflush(out->fp) != 0) {
-            record_failure(out, errno, "write failed");
-        } else if (fsync(fileno(out->fp)) != 0 && errno != EINVAL) {
-            record_failure(out, errno, "write failed");
+            errnum = errno;
+        } else {
+            errnum = sync_file(fileno(out->fp));
+        }
+        if (errnum != 0) {
+            record_failure(out, errnum, "write failed");
         }
         if (fclose(out->fp) != 0) {
             record_failure(out, errno, "write failed while closing");
@@ -258,21 +371,68 @@ ff_outfile_commit(ff_outfile *out, ff_error *err)
         out->fp = NULL;
         out->fd = -1;
     }
+}
 
-    if (!out->failed && rename(out->tmp_path, out->path) != 0) {
-        record_failure(out, errno, "cannot move the finished file into place");
+/*
+ * Sync the folder that contains path, so that a rename into it survives a
+ * power loss. Return 0 or an errno value; a folder that cannot be opened
+ * for reading is not synced.
+ */
+static int
+sync_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *folder = NULL;
+
+    if (slash == NULL) {
+        folder = strdup(".");
+    } else if (slash == path) {
+        folder = strdup("/");
+    } else {
+        folder = strndup(path, (size_t)(slash - path));
     }
-    if (out->failed) {
-        int status = out->failed;
+    if (folder == NULL) {
+        return ENOMEM;
+    }
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(folder);
+    if (fd < 0) {
+        return 0;
+    }
+    int errnum = sync_file(fd);
+    close(fd);
+    return errnum;
+}
+
+int
+ff_outfile_commit(ff_outfile *out, ff_error *err)
+{
+    finish_stream(out);
+    if (!out->failed && !out->direct) {
+        if (rename(out->tmp_path, out->target) != 0) {
+            record_failure(out, errno,
+                           "cannot move the finished file into place");
+        } else {
+            out->created = 0;
+            int errnum = sync_folder(out->target);
+            if (errnum != 0) {
+                record_failure(out, errnum, "written, but syncing its "
+                               "folder failed");
+            }
+        }
+    }
+
+    int status = out->failed;
+    if (status != 0) {
         if (err != NULL) {
             *err = out->err;
         }
-        unlink(out->tmp_path);
-        release(out);
-        return status;
+        if (out->created) {
+            unlink(out->tmp_path);
+        }
     }
     release(out);
-    return 0;
+    return status;
 }
 
 void

@@ -1,12 +1,18 @@
 /*
  * Output files that appear whole or not at all.
  *
- * ff_outfile_open creates a temporary file beside the destination (same
- * folder, so the final rename stays on one file system); writes go there,
- * optionally through gzip, and ff_outfile_commit flushes, syncs, closes and
- * renames it into place. Any failure, or ff_outfile_abort, removes the
- * temporary file, so an interrupted or failed writer never leaves a partial
- * file under the destination name.
+ * ff_outfile_open creates a temporary file ".NAME.NNNNNN.tmp" beside the
+ * destination (same folder, so the final rename stays on one file system);
+ * writes go there, optionally through gzip, and ff_outfile_commit flushes,
+ * syncs, closes and renames it into place, then syncs the folder. Any
+ * failure, or ff_outfile_abort, removes the temporary file, so a failed
+ * writer never leaves a partial file under the destination name. A process
+ * killed before it commits or aborts leaves its temporary file behind; the
+ * destination keeps its old content.
+ *
+ * A destination that is a symbolic link stays one: the file it points to is
+ * replaced. A destination that exists and is not a regular file (a device
+ * such as /dev/null, a pipe) is written directly, without a temporary file.
  *
  * Write errors are sticky: the first failure is kept and reported by
  * ff_outfile_commit, so writers may check only the commit. An ff_outfile
@@ -48,10 +54,16 @@ int ff_outfile_printf(ff_outfile *out, const char *fmt, ...) FF_PRINTF(2, 3);
 /* Return whether a write has already failed. */
 int ff_outfile_failed(const ff_outfile *out);
 
+/* Return 0 while every write succeeded, else the first failure's status
+ * with err (when not NULL) filled. */
+int ff_outfile_get_error(const ff_outfile *out, ff_error *err);
+
 /*
- * Finish: flush, fsync, close and rename into place, then free the handle.
- * Return 0, or a negative status with err filled; on failure the temporary
- * file is removed and the destination is left as it was.
+ * Finish: flush, fsync, close and rename into place, sync the folder, then
+ * free the handle. Return 0, or a negative status with err filled. On
+ * failure the temporary file is removed and the destination is left as it
+ * was, unless only the final folder sync failed: the new file is then in
+ * place but may not survive a power loss.
  */
 int ff_outfile_commit(ff_outfile *out, ff_error *err);
 
