@@ -20,6 +20,8 @@
 #include "frameflow/train.h"
 #include "commands.h"
 #include "inputs.h"
+#include "losslog.h"
+#include "output.h"
 #include "util.h"
 
 #define DEFAULT_STEPS 30000L
@@ -358,7 +360,10 @@ typedef struct run_state {
     ff_model *model;
     const char *output;
     long checkpoint_every;
-    FILE *loss_log;
+    cli_loss_log loss_log;
+    int logging;                 /* whether loss_log is open */
+    const char *checkpoint_path; /* the newest model file, or NULL */
+    uint64_t checkpoint_step;    /* its step */
     double start;
     double smoothed;
     uint64_t first_step;
@@ -366,6 +371,35 @@ typedef struct run_state {
     cli_progress progress;
     ff_error err;
 } run_state;
+
+/*
+ * Fill s->err for a loss log write that failed with errnum at step, saying
+ * where training can continue from, and return the status that stops it.
+ * The model is not written: the log then ends where the newest model file
+ * does, once a resumed run has dropped the rows after it.
+ */
+static int
+report_log_failure(run_state *s, int errnum, uint64_t step)
+{
+    const char *path = s->loss_log.path;
+    const char *remedy = cli_loss_log_remedy(errnum);
+
+    if (s->checkpoint_path != NULL) {
+        snprintf(s->err.message, sizeof s->err.message,
+                 "%s: writing the loss log failed: %s; training stopped at "
+                 "step %" PRIu64 " and %s is at step %" PRIu64 "; %s, then "
+                 "continue with --resume %s", path, strerror(errnum), step,
+                 s->checkpoint_path, s->checkpoint_step, remedy,
+                 s->checkpoint_path);
+    } else {
+        snprintf(s->err.message, sizeof s->err.message,
+                 "%s: writing the loss log failed: %s; training stopped at "
+                 "step %" PRIu64 " before any checkpoint; %s and run again",
+                 path, strerror(errnum), step, remedy);
+    }
+    s->err.code = FF_STATUS_ERR_IO;
+    return FF_STATUS_ERR_IO;
+}
 
 static int
 on_step(const ff_train_progress *p, void *user)
@@ -378,9 +412,13 @@ on_step(const ff_train_progress *p, void *user)
                   ? p->loss
                   : (1.0 - LOSS_SMOOTHING) * s->smoothed
                     + LOSS_SMOOTHING * p->loss;
-    if (s->loss_log != NULL) {
-        fprintf(s->loss_log, "%" PRIu64 ",%.9g,%.3f\n", p->step, p->loss,
-                now - s->start);
+    if (s->logging) {
+        int errnum = cli_loss_log_append(&s->loss_log, p->step, p->loss,
+                                         now - s->start);
+        if (errnum != 0) {
+            s->logging = 0;
+            return report_log_failure(s, errnum, p->step);
+        }
     }
 
     char extra[96];
@@ -394,40 +432,10 @@ on_step(const ff_train_progress *p, void *user)
         if (status != 0) {
             return status;
         }
+        s->checkpoint_path = s->output;
+        s->checkpoint_step = p->step;
         cli_log(CLI_LEVEL_DEBUG, "checkpoint at step %" PRIu64 " written to "
                 "%s", p->step, s->output);
-    }
-    return 0;
-}
-
-/* Open the loss log: appended to when resuming, started afresh with a
- * header otherwise. */
-static FILE *
-open_loss_log(const char *path, int resuming)
-{
-    int append = resuming && access(path, F_OK) == 0;
-    FILE *fp = fopen(path, append ? "a" : "w");
-
-    if (fp == NULL) {
-        cli_error("%s: cannot open the loss log for writing", path);
-        return NULL;
-    }
-    if (!append || ftell(fp) == 0) {
-        fputs("step,loss,seconds\n", fp);
-    }
-    return fp;
-}
-
-static int
-close_loss_log(FILE *fp, const char *path)
-{
-    if (fp == NULL) {
-        return 0;
-    }
-    int failed = ferror(fp);
-    if (fclose(fp) != 0 || failed) {
-        cli_error("%s: writing the loss log failed", path);
-        return -1;
     }
     return 0;
 }
@@ -441,15 +449,21 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
     run_state s;
 
     memset(&s, 0, sizeof s);
+    s.loss_log.fd = -1;
     s.model = m;
     s.output = output;
     s.checkpoint_every = a->checkpoint_every;
     s.first_step = c->step;
+    if (a->resume != NULL) {
+        s.checkpoint_path = a->resume;
+        s.checkpoint_step = c->step;
+    }
     if (a->loss_log != NULL) {
-        s.loss_log = open_loss_log(a->loss_log, a->resume != NULL);
-        if (s.loss_log == NULL) {
+        if (cli_loss_log_open(&s.loss_log, a->loss_log, a->resume != NULL,
+                              c->step) != 0) {
             return CLI_EXIT_FAILURE;
         }
+        s.logging = 1;
     }
 
     cli_install_stop_handler();
@@ -460,7 +474,7 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
                                 &cli_stop_requested, &s.err);
     cli_progress_finish(&s.progress);
     double seconds = cli_now() - s.start;
-    int log_failed = close_loss_log(s.loss_log, a->loss_log);
+    cli_loss_log_close(&s.loss_log);
 
     if (status != 0 && status != FF_STATUS_ERR_INTERRUPTED) {
         cli_report(&s.err);
@@ -482,7 +496,7 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
             s.steps_done, seconds,
             seconds > 0.0 ? (double)s.steps_done / seconds : 0.0, s.smoothed,
             output);
-    return log_failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+    return CLI_EXIT_OK;
 }
 
 static void
@@ -536,6 +550,11 @@ cmd_train(int argc, char **argv)
             goto done;
         }
         output = default_output;
+    }
+    // Fail now rather than after the inputs are read or a long run.
+    if (cli_output_check_path(output) != 0
+        || (a.loss_log != NULL && cli_output_check_path(a.loss_log) != 0)) {
+        goto done;
     }
 
     // With --keep-going, inputs that could not be read were skipped and

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -102,11 +103,44 @@ check_folder(const char *path)
                   path, folder, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
-    if (cli_is_directory(path)) {
+    return 0;
+}
+
+int
+cli_output_check_path(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        return check_folder(path);
+    }
+    if (S_ISDIR(st.st_mode)) {
         cli_error("cannot write %s: it is a folder; give a file name", path);
         return CLI_EXIT_FAILURE;
     }
-    return 0;
+    if (!S_ISREG(st.st_mode)) {
+        // A device or a pipe is written in place.
+        if (access(path, W_OK) != 0) {
+            cli_error("cannot write %s: %s", path, strerror(errno));
+            return CLI_EXIT_FAILURE;
+        }
+        return 0;
+    }
+    // The file that a symbolic link points to is replaced in its folder.
+    char *target = realpath(path, NULL);
+    int rc = check_folder(target != NULL ? target : path);
+    free(target);
+    return rc;
+}
+
+/* Return whether path exists and is neither a regular file nor a folder. */
+static int
+is_special_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode)
+           && !S_ISDIR(st.st_mode);
 }
 
 static int
@@ -131,6 +165,11 @@ settle_pymol(cli_output *o, const char *command, const char *pymol_text)
 {
     o->pymol = NULL;
     if (pymol_text != NULL && strcmp(pymol_text, "none") == 0) {
+        return 0;
+    }
+    // A script named after a device or a pipe, such as /dev/stdout.pml,
+    // is not what a user means.
+    if (pymol_text == NULL && is_special_file(o->path)) {
         return 0;
     }
     if (o->format == CLI_FORMAT_TSV) {
@@ -173,9 +212,9 @@ cli_output_prepare(cli_output *o, const char *command,
                                "end at 99999); use --format cif or tsv",
                                count, ff_backbone_pdb_capacity());
     }
-    rc = check_folder(o->path);
+    rc = cli_output_check_path(o->path);
     if (rc == 0 && o->pymol != NULL) {
-        rc = check_folder(o->pymol);
+        rc = cli_output_check_path(o->pymol);
     }
     return rc;
 }

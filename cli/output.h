@@ -32,9 +32,10 @@ typedef struct cli_output {
  * Settle the format and the PyMOL script of o from the options given:
  * format_text (NULL: from the output name, .cif/.mmcif or .tsv, and PDB
  * otherwise) and pymol_text (NULL: the output name with .pml for PDB and
- * mmCIF, none for a frames file; "none" turns it off). Then check that
- * count frames fit the format and that the folders of the outputs exist and
- * are writable, so that a long run does not end in an unwritable file.
+ * mmCIF, none for a frames file or an output that is a device or a pipe;
+ * "none" turns it off). Then check that count frames fit the format and
+ * that the outputs can be written (see cli_output_check_path), so that a
+ * long run does not end in an unwritable file.
  * Return 0, or print one line and return the exit status (2 for a usage
  * error, 1 for a folder that cannot be written).
  */
@@ -50,6 +51,14 @@ int cli_output_prepare(cli_output *o, const char *command,
  */
 int cli_output_write(const cli_output *o, const ff_frameset *set,
                      const ff_backbone_info *info, ff_error *err);
+
+/*
+ * Check that path can be written: it is no folder, and its folder (the
+ * folder of the file a symbolic link points to) exists and is writable, or
+ * it is a writable device or pipe. Return 0, or print one line and return
+ * the exit status 1.
+ */
+int cli_output_check_path(const char *path);
 
 /* Print what was written at info level. */
 void cli_output_report(const cli_output *o, size_t count);
