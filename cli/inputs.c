@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -507,7 +508,10 @@ typedef struct read_state {
     const cli_inputs *in;
     const path_list *list;
     slot *slots;
-    size_t next;          /* first input not yet delivered */
+    size_t claimed;       /* inputs taken by a thread so far */
+    size_t window;        /* inputs a thread may start ahead of delivery */
+    size_t delivered;     /* inputs delivered and freed so far */
+    size_t next;          /* first input not yet taken for delivery */
     int stop;             /* set when the run must end early */
     int status;           /* exit status of the first failure */
     int delivering;       /* a thread is delivering results */
@@ -707,6 +711,8 @@ deliver(read_state *rs, size_t index)
     free(s->message);
     s->message = NULL;
     cli_progress_update(&rs->progress, (long)index + 1, NULL);
+    #pragma omp atomic update
+    rs->delivered++;
 }
 
 /*
@@ -745,23 +751,64 @@ deliver_ready(read_state *rs, size_t n)
     }
 }
 
+/*
+ * Wait until input index lies within rs->window inputs of the first one not
+ * yet delivered, delivering what is ready meanwhile. Without this bound a
+ * thread would read on while delivery lags, on a slow disk or a pipe that
+ * is not drained, and the results waiting in their slots would grow with
+ * the number of inputs.
+ */
+static void
+wait_for_window(read_state *rs, size_t index, size_t n)
+{
+    const struct timespec pause = {0, 1000000};  /* 1 ms */
+
+    for (;;) {
+        size_t delivered;
+        int stop;
+        #pragma omp atomic read
+        delivered = rs->delivered;
+        #pragma omp atomic read
+        stop = rs->stop;
+        if (index < delivered + rs->window || stop) {
+            return;
+        }
+        deliver_ready(rs, n);
+        nanosleep(&pause, NULL);
+    }
+}
+
 static void
 read_all(read_state *rs)
 {
-    long n = (long)rs->list->count;
+    size_t n = rs->list->count;
+    int threads = 1;
 
 #ifdef _OPENMP
-    int threads = rs->in->threads;
+    threads = rs->in->threads;
     if (threads <= 0) {
         threads = omp_get_max_threads();
     }
 #endif
-    // Inputs differ in size, so each thread takes the next one when free.
-    // Results wait in their slots until every earlier input is delivered.
+    // Each thread takes the next input when free, because inputs differ
+    // in size. Results wait in their slots until every earlier input is
+    // delivered. A thread starts an input only within a window of twice
+    // the thread count past the first one not yet delivered, so at most
+    // that many results are held at a time. The first input not yet
+    // delivered is always inside the window, so its thread never waits.
     // One thread at a time delivers, outside the lock, so the others keep
     // reading while it writes.
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (long i = 0; i < n; i++) {
+    rs->window = 2 * (size_t)threads;
+    #pragma omp parallel num_threads(threads)
+    for (;;) {
+        size_t i;
+        #pragma omp atomic capture
+        i = rs->claimed++;
+        if (i >= n) {
+            break;
+        }
+        wait_for_window(rs, i, n);
+
         int stop;
         #pragma omp atomic read
         stop = rs->stop;
@@ -775,7 +822,7 @@ read_all(read_state *rs)
         {
             rs->slots[i] = result;
         }
-        deliver_ready(rs, (size_t)n);
+        deliver_ready(rs, n);
     }
 }
 
