@@ -2,6 +2,7 @@
  * frameflow: generate protein backbone frames with an SE(3) score-matching
  * diffusion model. This file dispatches to the subcommands.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,33 @@ print_version(void)
 #endif
 }
 
+/*
+ * Flush standard output and turn a failed write, such as a full disk when
+ * it is redirected to a file, into exit status 1 with a message.
+ */
+static int
+finish_stdout(int status)
+{
+    int failed = ferror(stdout);
+    int errnum = 0;
+
+    if (fflush(stdout) != 0) {
+        failed = 1;
+        errnum = errno;
+    }
+    if (!failed) {
+        return status;
+    }
+    if (errnum != 0) {
+        cli_error("standard output: write failed: %s; free space on the "
+                  "disk or redirect the output elsewhere", strerror(errnum));
+    } else {
+        cli_error("standard output: write failed; free space on the disk "
+                  "or redirect the output elsewhere");
+    }
+    return status == CLI_EXIT_OK ? CLI_EXIT_FAILURE : status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -71,16 +99,16 @@ main(int argc, char **argv)
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0
         || strcmp(name, "help") == 0) {
         print_help();
-        return CLI_EXIT_OK;
+        return finish_stdout(CLI_EXIT_OK);
     }
     if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
         print_version();
-        return CLI_EXIT_OK;
+        return finish_stdout(CLI_EXIT_OK);
     }
     for (const command *c = commands; c->name != NULL; c++) {
         if (strcmp(c->name, name) == 0) {
             cli_run_begin(argc, argv);
-            return c->run(argc - 1, argv + 1);
+            return finish_stdout(c->run(argc - 1, argv + 1));
         }
     }
     return cli_usage_error(NULL, "unknown command '%s'", name);
