@@ -99,8 +99,8 @@ check_folder(const char *path)
         return CLI_EXIT_FAILURE;
     }
     if (access(folder, W_OK | X_OK) != 0) {
-        cli_error("cannot write %s: the folder %s is not writable (%s)",
-                  path, folder, strerror(errno));
+        cli_error("cannot write %s: the folder %s is not writable (%s); "
+                  "choose another output", path, folder, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
     return 0;
