@@ -17,7 +17,9 @@ if [[ ! -f build-sanitize/build.ninja ]]; then
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 meson compile -C build-sanitize
-# Any sanitizer report fails the run; leaks are checked as well.
+# Any sanitizer report fails the run; leaks are checked as well. The
+# options reach every process the tests start, so a leak in a frameflow run
+# by a shell test, or in a forked Check test, fails its test too.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-sanitize --print-errorlogs --timeout-multiplier 3
