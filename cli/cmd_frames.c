@@ -44,9 +44,14 @@ print_usage(void)
            "  -h, --help           show this help and exit\n\n");
     cli_inputs_print_help(stdout);
     printf("\nA residue needs N, CA and C; one without them is skipped, and "
-           "one whose atoms\nare non-finite, coincident or collinear is "
-           "rejected. Residues are linked when\nC(i) to N(i+1) is at most "
-           "%.1f A; nothing is interpolated across a break.\n",
+           "one whose atoms\nare far beyond any real coordinate, coincident "
+           "or collinear is rejected.\nResidues are linked when C(i) to "
+           "N(i+1) is at most %.1f A; nothing is\ninterpolated across a "
+           "break. A file that gives an atom twice (same name,\naltloc, "
+           "residue and chain) or a coordinate that is not a number is "
+           "rejected;\nthe message names the line (PDB) or the "
+           "_atom_site.id (mmCIF). In PDB\nfiles, records after END are "
+           "ignored.\n",
            FF_FRAMES_LINK_MAX);
 }
 

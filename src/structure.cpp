@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 #include <zlib.h>
@@ -46,6 +48,27 @@ namespace {
 
 /* Bytes examined to tell text from binary content. */
 constexpr size_t kSniffBytes = 4096;
+
+/* Longest ATOM or HETATM record accepted, trailing blanks aside, because
+ * gemmi reads the first 120 characters of a line and drops the rest. */
+constexpr size_t kPdbRecordMax = 120;
+
+/* Shortest ATOM or HETATM record that gemmi reads: up to the z
+ * coordinate in columns 47-54. */
+constexpr size_t kPdbRecordMin = 54;
+
+/* A number field of an ATOM or HETATM record, 1-based columns. */
+struct pdb_field {
+    const char *name;
+    size_t first;
+    size_t last;
+};
+
+constexpr pdb_field kPdbCoordinates[] = {
+    {"x coordinate", 31, 38}, {"y coordinate", 39, 46},
+    {"z coordinate", 47, 54}
+};
+constexpr pdb_field kPdbOccupancy = {"occupancy", 55, 60};
 
 int
 read_whole_file(const char *path, std::vector<unsigned char> &data,
@@ -224,6 +247,19 @@ looks_like_cif(const std::vector<unsigned char> &data)
            || p[0] == '_';
 }
 
+/* Return what with its first letter in lower case when it starts a word
+ * such as "Wrong", so that the text reads on after "FILE:LINE: ". */
+std::string
+lower_first(const char *what)
+{
+    std::string text(what);
+    if (text.size() >= 2 && text[0] >= 'A' && text[0] <= 'Z'
+        && text[1] >= 'a' && text[1] <= 'z') {
+        text[0] = (char)(text[0] - 'A' + 'a');
+    }
+    return text;
+}
+
 /* Copy an exception's text as one line: gemmi messages may hold breaks. */
 int
 set_from_exception(ff_error *err, int code, const char *path,
@@ -236,14 +272,33 @@ set_from_exception(ff_error *err, int code, const char *path,
         }
     }
     // gemmi's CIF messages start with "PATH:LINE:COLUMN: " and its PDB
-    // messages with "Problem in line LINE: "; both become "PATH:LINE: ".
+    // messages with "Problem in line LINE: "; both become "PATH:LINE: ",
+    // with the column at the end when it is past the first.
     const char *text = line.c_str();
     size_t plen = std::strlen(path);
     if (line.compare(0, plen, path) == 0 && line.size() > plen
         && line[plen] == ':') {
         text += plen + 1;
-        if (*text >= '0' && *text <= '9') {
-            return ff_error_set(err, code, "%s:%s", path, text);
+        char *end = nullptr;
+        unsigned long number = std::strtoul(text, &end, 10);
+        if (end != text && *end == ':') {
+            unsigned long column = 0;
+            const char *rest = end + 1;
+            if (*rest >= '0' && *rest <= '9') {
+                column = std::strtoul(rest, &end, 10);
+                rest = *end == ':' ? end + 1 : rest;
+            }
+            while (*rest == ' ') {
+                rest++;
+            }
+            std::string message = lower_first(rest);
+            if (column > 1) {
+                return ff_error_set(err, code,
+                                    "%s:%lu: invalid mmCIF: %s (column %lu)",
+                                    path, number, message.c_str(), column);
+            }
+            return ff_error_set(err, code, "%s:%lu: invalid mmCIF: %s", path,
+                                number, message.c_str());
         }
         while (*text == ' ') {
             text++;
@@ -251,10 +306,364 @@ set_from_exception(ff_error *err, int code, const char *path,
     }
     const char *problem = "Problem in line ";
     if (std::strncmp(text, problem, std::strlen(problem)) == 0) {
-        return ff_error_set(err, code, "%s:%s", path,
-                            text + std::strlen(problem));
+        char *end = nullptr;
+        unsigned long number = std::strtoul(text + std::strlen(problem), &end,
+                                            10);
+        if (*end == ':') {
+            end++;
+        }
+        while (*end == ' ') {
+            end++;
+        }
+        return ff_error_set(err, code, "%s:%lu: invalid PDB record: %s",
+                            path, number, lower_first(end).c_str());
     }
-    return ff_error_set(err, code, "%s: %s", path, text);
+    return ff_error_set(err, code, "%s: %s", path, lower_first(text).c_str());
+}
+
+/* Return whether the n characters at p are a number as a PDB file writes
+ * it (Fortran F8.3 and the like): blanks around an optional sign, digits
+ * and at most one point. Exponents, NaN, infinities and the stars of an
+ * overflowed field are not. */
+bool
+is_pdb_number(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && p[i] == ' ') {
+        i++;
+    }
+    if (i < n && (p[i] == '-' || p[i] == '+')) {
+        i++;
+    }
+    size_t digits = 0;
+    bool point = false;
+    for (; i < n && p[i] != ' '; i++) {
+        if (p[i] >= '0' && p[i] <= '9') {
+            digits++;
+        } else if (p[i] == '.' && !point) {
+            point = true;
+        } else {
+            return false;
+        }
+    }
+    while (i < n && p[i] == ' ') {
+        i++;
+    }
+    return digits > 0 && i == n;
+}
+
+/* Return columns first to last (1-based) of a record of len characters,
+ * without blanks around them. */
+std::string
+pdb_columns(const char *line, size_t len, size_t first, size_t last)
+{
+    while (first <= last && first <= len && line[first - 1] == ' ') {
+        first++;
+    }
+    last = last < len ? last : len;
+    while (last >= first && line[last - 1] == ' ') {
+        last--;
+    }
+    return first <= last ? std::string(line + first - 1, last - first + 1)
+                         : std::string();
+}
+
+/* Check that a number field of a record of len characters is a number. A
+ * blank field passes when it is optional. */
+int
+check_pdb_field(const char *path, size_t number, const char *line,
+                size_t len, const pdb_field &field, bool optional,
+                ff_error *err)
+{
+    size_t n = (len < field.last ? len : field.last) - (field.first - 1);
+    const char *p = line + field.first - 1;
+    if (optional && pdb_columns(line, len, field.first, field.last).empty()) {
+        return 0;
+    }
+    if (!is_pdb_number(p, n)) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%zu: %s '%.*s' in columns %zu-%zu is not a "
+                            "number; fix the value or remove the line",
+                            path, number, field.name, (int)n, p, field.first,
+                            field.last);
+    }
+    return 0;
+}
+
+/* Atoms of the current model, each given by columns 13-27 of its record
+ * (name, altloc, residue name, chain, number and insertion code) and its
+ * segment, with the line of their first record. */
+typedef std::unordered_map<std::string, size_t> pdb_atom_lines;
+
+/* Report a second record of an atom already in seen, or add the atom. */
+int
+check_pdb_duplicate(const char *path, size_t number, const char *line,
+                    size_t len, pdb_atom_lines &seen, ff_error *err)
+{
+    std::string key(line + 12, 15);
+    key += '|';
+    key += pdb_columns(line, len, 73, 76);
+    auto inserted = seen.emplace(key, number);
+    if (inserted.second) {
+        return 0;
+    }
+    std::string icode = pdb_columns(line, len, 27, 27);
+    return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                        "%s:%zu: atom %s of %s %s%s in chain '%s' is given "
+                        "again with the same altloc (first at line %zu); "
+                        "remove one copy or give the copies different "
+                        "altlocs",
+                        path, number, pdb_columns(line, len, 13, 16).c_str(),
+                        pdb_columns(line, len, 18, 20).c_str(),
+                        pdb_columns(line, len, 23, 26).c_str(), icode.c_str(),
+                        pdb_columns(line, len, 21, 22).c_str(),
+                        inserted.first->second);
+}
+
+/* Check one ATOM or HETATM record of len characters (line break and a
+ * carriage return before it excluded) at line number. */
+int
+check_pdb_atom(const char *path, size_t number, const char *record,
+               const char *line, size_t len, pdb_atom_lines &seen,
+               ff_error *err)
+{
+    size_t content = len;
+    while (content > 0 && line[content - 1] == ' ') {
+        content--;
+    }
+    const void *tab = std::memchr(line, '\t', content);
+    if (tab != nullptr) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%zu: tab in column %zu of the %s record; PDB "
+                            "records have fixed columns, so replace tabs "
+                            "with spaces",
+                            path, number,
+                            (size_t)(static_cast<const char *>(tab) - line)
+                                + 1,
+                            record);
+    }
+    if (len < kPdbRecordMin) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%zu: %s record of %zu characters, too short "
+                            "for the coordinates in columns 31-54; the line "
+                            "is cut off or not in PDB format",
+                            path, number, record, len);
+    }
+    if (content > kPdbRecordMax) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s:%zu: %s record of %zu characters, longer "
+                            "than the %zu that are read; PDB records have 80 "
+                            "columns, so line breaks are probably missing",
+                            path, number, record, content, kPdbRecordMax);
+    }
+    for (const pdb_field &field : kPdbCoordinates) {
+        int status = check_pdb_field(path, number, line, len, field, false,
+                                     err);
+        if (status != 0) {
+            return status;
+        }
+    }
+    if (len >= kPdbOccupancy.first) {
+        int status = check_pdb_field(path, number, line, len, kPdbOccupancy,
+                                     true, err);
+        if (status != 0) {
+            return status;
+        }
+    }
+    return check_pdb_duplicate(path, number, line, len, seen, err);
+}
+
+/*
+ * Check the ATOM and HETATM records of a PDB file before gemmi reads it.
+ * gemmi takes what it can from a damaged record without an error: it reads
+ * "1.0x0" as 1.0, a tab shifts every later column, and a second copy of an
+ * atom stays beside the first. Records are told apart as gemmi does, and
+ * like gemmi the check stops at END.
+ */
+int
+check_pdb_records(const char *path, const std::vector<unsigned char> &text,
+                  ff_error *err)
+{
+    const char *data = reinterpret_cast<const char *>(text.data());
+    size_t size = text.size();
+    pdb_atom_lines seen;
+    size_t number = 0;
+
+    for (size_t pos = 0; pos < size;) {
+        const char *line = data + pos;
+        const void *nl = std::memchr(line, '\n', size - pos);
+        size_t len = nl != nullptr
+                     ? (size_t)(static_cast<const char *>(nl) - line)
+                     : size - pos;
+        pos += len + 1;
+        number++;
+        if (len > 0 && line[len - 1] == '\r') {
+            len--;
+        }
+
+        char head[5] = {0, 0, 0, 0, 0};
+        std::memcpy(head, line, len < 4 ? len : 4);
+        if (gemmi::pdb_impl::is_record_type3(head, "END")) {
+            break;
+        }
+        if (gemmi::pdb_impl::is_record_type(head, "MODEL")
+            || gemmi::pdb_impl::is_record_type(head, "ENDMDL")) {
+            seen.clear();
+            continue;
+        }
+        const char *record = nullptr;
+        if (gemmi::pdb_impl::is_record_type(head, "ATOM")) {
+            record = "ATOM";
+        } else if (gemmi::pdb_impl::is_record_type(head, "HETATM")) {
+            record = "HETATM";
+        }
+        if (record != nullptr) {
+            int status = check_pdb_atom(path, number, record, line, len, seen,
+                                        err);
+            if (status != 0) {
+                return status;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Columns of _atom_site without which gemmi reads no atom at all. */
+const char *const kCifRequired[] = {
+    "id", "type_symbol", "label_alt_id", "label_asym_id", "Cartn_x",
+    "Cartn_y", "Cartn_z", "occupancy", "B_iso_or_equiv", "auth_seq_id"
+};
+
+/* Positions in the table that check_cif_atoms reads. */
+enum cif_column {
+    kCifId, kCifX, kCifY, kCifZ, kCifOccupancy, kCifAltId, kCifLabelAsym,
+    kCifSeq, kCifAuthAsym, kCifInsCode, kCifLabelComp, kCifAuthComp,
+    kCifLabelAtom, kCifAuthAtom, kCifModel
+};
+
+/* Name the required _atom_site columns that the block lacks, or return an
+ * empty string when it has all of them or none. */
+std::string
+missing_cif_columns(const gemmi::cif::Block &block)
+{
+    std::string missing;
+    size_t count = 0;
+    for (const char *column : kCifRequired) {
+        if (!block.has_tag(std::string("_atom_site.") + column)) {
+            missing += missing.empty() ? "" : ", ";
+            missing += column;
+            count++;
+        }
+    }
+    return count == sizeof kCifRequired / sizeof kCifRequired[0]
+           ? std::string() : missing;
+}
+
+/* Check the value of a coordinate or occupancy column of row. */
+int
+check_cif_number(const char *path, gemmi::cif::Table::Row &row, int column,
+                 const char *name, bool optional, ff_error *err)
+{
+    const std::string &value = row[column];
+    if (optional && gemmi::cif::is_null(value)) {
+        return 0;
+    }
+    if (!std::isfinite(gemmi::cif::as_number(value))) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: atom %.40s (_atom_site.id): %s '%.40s' is "
+                            "not a finite number; fix the value or remove "
+                            "the atom",
+                            path, row[kCifId].c_str(), name, value.c_str());
+    }
+    return 0;
+}
+
+/*
+ * Check the _atom_site table of an mmCIF file before gemmi reads it. When a
+ * column is missing, gemmi reads no atom and gives no reason. It also
+ * takes a coordinate that is not a number as NaN and keeps a second copy of
+ * an atom. Duplicates are found by the identifiers gemmi uses: author
+ * chain, residue and atom names where the file has them.
+ */
+int
+check_cif_atoms(const char *path, gemmi::cif::Block &block, ff_error *err)
+{
+    namespace cif = gemmi::cif;
+
+    std::string missing = missing_cif_columns(block);
+    if (!missing.empty()) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: the _atom_site table lacks the column%s %s, "
+                            "without which no atom can be read; give a "
+                            "complete mmCIF coordinate file",
+                            path, missing.find(',') == std::string::npos
+                                  ? "" : "s", missing.c_str());
+    }
+    cif::Table table = block.find("_atom_site.",
+                                  {"id", "Cartn_x", "Cartn_y", "Cartn_z",
+                                   "occupancy", "label_alt_id",
+                                   "label_asym_id", "auth_seq_id",
+                                   "?auth_asym_id", "?pdbx_PDB_ins_code",
+                                   "?label_comp_id", "?auth_comp_id",
+                                   "?label_atom_id", "?auth_atom_id",
+                                   "?pdbx_PDB_model_num"});
+    if (!table.ok()) {
+        return 0;
+    }
+    if (table.length() == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: the _atom_site table has no rows, so there "
+                            "are no atoms; the file may be cut off", path);
+    }
+
+    int asym = table.first_of(kCifAuthAsym, kCifLabelAsym);
+    int comp = table.first_of(kCifAuthComp, kCifLabelComp);
+    int atom = table.first_of(kCifAuthAtom, kCifLabelAtom);
+    if (!table.has_column(comp) || !table.has_column(atom)) {
+        return 0;  // gemmi names what is missing
+    }
+    std::unordered_map<std::string, std::string> seen;
+    for (size_t i = 0; i < table.length(); i++) {
+        cif::Table::Row row = table[(int)i];
+        const char *const names[] = {"Cartn_x", "Cartn_y", "Cartn_z"};
+        for (int k = 0; k < 3; k++) {
+            int status = check_cif_number(path, row, kCifX + k, names[k],
+                                          false, err);
+            if (status != 0) {
+                return status;
+            }
+        }
+        int status = check_cif_number(path, row, kCifOccupancy, "occupancy",
+                                      true, err);
+        if (status != 0) {
+            return status;
+        }
+
+        const int key_columns[] = {kCifModel, asym, kCifSeq, kCifInsCode,
+                                   comp, atom, kCifAltId};
+        std::string key;
+        for (int column : key_columns) {
+            if (row.has(column)) {
+                key += cif::as_string(row[column]);
+            }
+            key += '\n';
+        }
+        auto inserted = seen.emplace(key, row[kCifId]);
+        if (!inserted.second) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s: atom %.40s (_atom_site.id) repeats atom "
+                                "%.40s: %.40s of %.40s %.40s in chain "
+                                "'%.40s' with the same altloc; remove one "
+                                "copy or give the copies different altlocs",
+                                path, row[kCifId].c_str(),
+                                inserted.first->second.c_str(),
+                                cif::as_string(row[atom]).c_str(),
+                                cif::as_string(row[comp]).c_str(),
+                                cif::as_string(row[kCifSeq]).c_str(),
+                                cif::as_string(row[asym]).c_str());
+        }
+    }
+    return 0;
 }
 
 size_t
@@ -286,9 +695,17 @@ parse_structure(ff_structure *out, const char *path,
             return ff_error_set(err, FF_STATUS_ERR_FORMAT,
                                 "%s: mmCIF file without a data block", path);
         }
+        int status = check_cif_atoms(path, doc.blocks[0], err);
+        if (status != 0) {
+            return status;
+        }
         out->st = gemmi::make_structure(doc);
     } else {
         out->format = FF_STRUCTURE_FORMAT_PDB;
+        int status = check_pdb_records(path, text, err);
+        if (status != 0) {
+            return status;
+        }
         out->st = gemmi::read_pdb_from_memory(data, text.size(), path);
     }
     if (atom_total(out->st) == 0) {

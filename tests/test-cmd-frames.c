@@ -499,7 +499,7 @@ START_TEST(cmd_frames_rejects_bad_inputs)
 }
 END_TEST
 
-START_TEST(cmd_frames_nan_residue_is_rejected)
+START_TEST(cmd_frames_far_residue_is_rejected)
 {
     char folder[512];
     char input[600];
@@ -507,15 +507,15 @@ START_TEST(cmd_frames_nan_residue_is_rejected)
     run_result r;
     ff_error err;
 
-    make_folder(folder, sizeof folder, "nan");
-    snprintf(input, sizeof input, "%s/nan.pdb", folder);
-    snprintf(output, sizeof output, "%s/nan.tsv", folder);
+    make_folder(folder, sizeof folder, "far");
+    snprintf(input, sizeof input, "%s/far.pdb", folder);
+    snprintf(output, sizeof output, "%s/far.tsv", folder);
     const char *text =
         "ATOM      1  N   GLY A   1       0.000   0.000   0.000  1.00 20.00\n"
         "ATOM      2  CA  GLY A   1       1.458   0.000   0.000  1.00 20.00\n"
         "ATOM      3  C   GLY A   1       2.009   1.420   0.000  1.00 20.00\n"
         "ATOM      4  N   GLY A   2       3.300   1.600   0.000  1.00 20.00\n"
-        "ATOM      5  CA  GLY A   2         nan   2.900   0.100  1.00 20.00\n"
+        "ATOM      5  CA  GLY A   2    99999999   2.900   0.100  1.00 20.00\n"
         "ATOM      6  C   GLY A   2       5.300   3.000   0.000  1.00 20.00\n";
     write_file(input, text, strlen(text));
     const char *args[] = {"frames", input, "-o", output, NULL};
@@ -613,7 +613,7 @@ cmd_frames_suite(void)
     TEST_ADD(s, cmd_frames_keeps_input_order);
     TEST_ADD(s, cmd_frames_threads_give_same_file);
     TEST_ADD(s, cmd_frames_rejects_bad_inputs);
-    TEST_ADD(s, cmd_frames_nan_residue_is_rejected);
+    TEST_ADD(s, cmd_frames_far_residue_is_rejected);
     TEST_ADD(s, cmd_frames_keep_going_skips);
     TEST_ADD(s, cmd_frames_help_lists_options);
     return s;

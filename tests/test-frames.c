@@ -602,10 +602,46 @@ write_glycines(char *path, size_t size, const char *name, const char *bad)
     fclose(f);
 }
 
-START_TEST(frames_reject_bad_coordinates)
+START_TEST(frames_reject_far_residue)
 {
-    // Residue 2's CA gets a NaN, then a value beyond FF_FRAMES_COORD_MAX.
-    const char *values[] = {"     nan", "1.00e+99"};
+    // Residue 2's CA lies 10^8 A out, beyond FF_FRAMES_COORD_MAX: a number
+    // the PDB columns can hold, but no real coordinate.
+    char path[512];
+    ff_error err;
+    ff_frames_options options;
+    ff_frames_summary summary = {0, NULL, 0, 0};
+    ff_frameset *set = ff_frameset_new(&err);
+
+    ff_frames_options_init(&options);
+    write_glycines(path, sizeof path, "far-coord.pdb", "99999999");
+    int status = ff_frames_build_file(set, &summary, path, &options, &err);
+    ck_assert_msg(status == 0, "%s", err.message);
+    ck_assert_uint_eq(summary.chain_count, 1);
+    const ff_chain_summary *a = &summary.chains[0];
+    ck_assert_uint_eq(a->residues, 3);
+    ck_assert_uint_eq(a->rejected, 1);
+    ck_assert_uint_eq(a->frames, 2);
+    ck_assert_int_eq(a->first_rejected_seqnum, 2);
+    // Nothing is interpolated next to the rejected residue.
+    ck_assert_uint_eq(a->interpolated, 0);
+    ck_assert_uint_eq(set->count, 2);
+    for (size_t i = 0; i < set->count; i++) {
+        for (int k = 0; k < 3; k++) {
+            ck_assert(isfinite(set->poses[i].x[k]));
+        }
+    }
+    ff_frames_summary_free(&summary);
+    ff_frameset_free(set);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(frames_reject_file_with_bad_number)
+{
+    // A coordinate that is not a plain decimal number makes the whole file
+    // invalid, with the line of the record (the second CA is on line 5).
+    const char *values[] = {"     nan", "    -inf", "1.00e+99", "  1.0x0",
+                            "        ", "********"};
 
     for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
         char path[512];
@@ -618,22 +654,11 @@ START_TEST(frames_reject_bad_coordinates)
         write_glycines(path, sizeof path, "bad-coord.pdb", values[v]);
         int status = ff_frames_build_file(set, &summary, path, &options,
                                           &err);
-        ck_assert_msg(status == 0, "%s", err.message);
-        ck_assert_uint_eq(summary.chain_count, 1);
-        const ff_chain_summary *a = &summary.chains[0];
-        ck_assert_uint_eq(a->residues, 3);
-        ck_assert_uint_eq(a->rejected, 1);
-        ck_assert_uint_eq(a->frames, 2);
-        ck_assert_int_eq(a->first_rejected_seqnum, 2);
-        // Nothing is interpolated next to the rejected residue.
-        ck_assert_uint_eq(a->interpolated, 0);
-        ck_assert_uint_eq(set->count, 2);
-        for (size_t i = 0; i < set->count; i++) {
-            for (int k = 0; k < 3; k++) {
-                ck_assert(isfinite(set->poses[i].x[k]));
-            }
-        }
-        ff_frames_summary_free(&summary);
+        ck_assert_int_eq(status, FF_STATUS_ERR_FORMAT);
+        ck_assert_msg(strstr(err.message, ":5: x coordinate '") != NULL,
+                      "value '%s': %s", values[v], err.message);
+        ck_assert_uint_eq(set->count, 0);
+        ck_assert_uint_eq(summary.chain_count, 0);
         ff_frameset_free(set);
         unlink(path);
     }
@@ -756,7 +781,8 @@ frames_suite(void)
     TEST_ADD(s, frames_range_with_insertion_codes);
     TEST_ADD(s, frames_chain_and_model_selection);
     TEST_ADD(s, frames_selection_matching_nothing);
-    TEST_ADD(s, frames_reject_bad_coordinates);
+    TEST_ADD(s, frames_reject_far_residue);
+    TEST_ADD(s, frames_reject_file_with_bad_number);
     TEST_ADD(s, frames_reject_coincident_and_collinear);
     TEST_ADD(s, frames_only_nucleic_acids_or_waters);
     TEST_ADD(s, frames_failure_leaves_set_unchanged);

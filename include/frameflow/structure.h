@@ -54,15 +54,27 @@ typedef struct ff_structure_atom {
     const char *name;    /* atom name, such as "CA" */
     char altloc;         /* alternative location ID, '\0' when none */
     double occupancy;    /* 1 when the file gives none */
-    double pos[3];       /* Angstrom; NaN where the file has no number */
+    double pos[3];       /* Angstrom, finite (see ff_structure_open) */
 } ff_structure_atom;
 
 /*
  * Read the structure file at path. Return an open structure that the caller
  * frees with ff_structure_free, or NULL with err filled: FF_STATUS_ERR_IO
  * (missing, unreadable, a folder), FF_STATUS_ERR_FORMAT (empty, binary,
- * truncated gzip, a parse error of gemmi, no atoms), FF_STATUS_ERR_NOMEM.
- * The message starts with path.
+ * truncated gzip, a parse error of gemmi, no atoms, or an atom record that
+ * gemmi would read wrongly), FF_STATUS_ERR_NOMEM. The message starts with
+ * path, and with "path:line:" where a line of the file is at fault.
+ *
+ * The atom records are checked before gemmi reads them. A PDB file is
+ * rejected when an ATOM or HETATM record before END contains a tab, is too
+ * short for its coordinates or longer than 120 characters, has a
+ * coordinate or occupancy that is not a plain decimal number (NaN,
+ * infinities and exponents included), or gives an atom a second time
+ * (same name, altloc, residue, chain and segment in one model). An mmCIF
+ * file is rejected when _atom_site lacks a column gemmi needs, has no rows,
+ * has a coordinate or occupancy that is not a finite number, or gives an
+ * atom a second time. Records after END and carriage returns before line
+ * breaks are ignored.
  */
 FF_API ff_structure *ff_structure_open(const char *path, ff_error *err);
 
