@@ -1,5 +1,6 @@
 #include "frameflow/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,4 +80,32 @@ ff_error_set_errno(ff_error *err, int errnum, const char *fmt, ...)
         err->code = FF_STATUS_ERR_IO;
     }
     return FF_STATUS_ERR_IO;
+}
+
+int
+ff_error_set_gzip(ff_error *err, gzFile gz, const char *path)
+{
+    int zerr = Z_OK;
+    const char *reason = gzerror(gz, &zerr);
+
+    if (zerr == Z_OK || zerr == Z_STREAM_END) {
+        return 0;
+    }
+    if (zerr == Z_ERRNO) {
+        return ff_error_set_errno(err, errno, "%s: read failed", path);
+    }
+    if (zerr == Z_BUF_ERROR) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: truncated gzip data (the file ends inside "
+                            "the compressed stream); copy or download it "
+                            "again", path);
+    }
+    size_t plen = strlen(path);
+    if (strncmp(reason, path, plen) == 0
+        && strncmp(reason + plen, ": ", 2) == 0) {
+        reason += plen + 2;
+    }
+    return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                        "%s: corrupt gzip data (%s); copy or download it "
+                        "again", path, reason);
 }

@@ -6,6 +6,8 @@
 #ifndef FRAMEFLOW_ERRORS_H
 #define FRAMEFLOW_ERRORS_H
 
+#include <zlib.h>
+
 #include "frameflow/error.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -27,5 +29,13 @@ int ff_error_set(ff_error *err, int code, const char *fmt, ...)
  */
 int ff_error_set_errno(ff_error *err, int errnum, const char *fmt, ...)
     FF_PRINTF(3, 4);
+
+/*
+ * Fill err from the error state of the gzip reader gz of the file at path
+ * and return the status, or return 0 when gz has no error. A gzip file cut
+ * short and one with damaged data each get their own message. zlib's text
+ * starts with the path, so only the reason after it is kept.
+ */
+int ff_error_set_gzip(ff_error *err, gzFile gz, const char *path);
 
 #endif

@@ -544,7 +544,7 @@ reader_open(line_reader *r, const char *path, ff_error *err)
     }
     if (S_ISDIR(st.st_mode)) {
         return ff_error_set(err, FF_STATUS_ERR_IO,
-                            "%s: is a folder, not a frames file", path);
+                            "%s: is a folder, not a file", path);
     }
     r->buf = malloc(LINE_MAX_BYTES + 1);
     if (r->buf == NULL) {
@@ -588,15 +588,13 @@ reader_fill(line_reader *r, ff_error *err)
     }
     int n = gzread(r->gz, r->buf + r->end,
                    (unsigned)(LINE_MAX_BYTES - r->end));
-    int zerr = Z_OK;
-    const char *reason = gzerror(r->gz, &zerr);
-    if (n < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
-        if (zerr == Z_ERRNO) {
-            return ff_error_set_errno(err, errno, "%s: read failed", r->path);
-        }
-        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
-                            "%s: corrupt or truncated gzip data (%s)",
-                            r->path, reason);
+    int status = ff_error_set_gzip(err, r->gz, r->path);
+    if (status != 0) {
+        return status;
+    }
+    if (n < 0) {
+        return ff_error_set(err, FF_STATUS_ERR_IO, "%s: read failed",
+                            r->path);
     }
     if (n == 0) {
         r->eof = 1;
@@ -950,11 +948,16 @@ ff_frameset_probe(const char *path, ff_error *err)
     if (status != 0) {
         return status;
     }
-    // Only the first bytes matter: a structure file, or a damaged one, is
-    // simply not a frames file, and its reader reports what is wrong.
+    // Only the first bytes matter: a structure file is simply not a frames
+    // file. Damaged gzip data is reported here, since zlib may have
+    // inflated and checked a small file whole.
     int got = gzread(r.gz, head, (unsigned)n);
     int compressed = !gzdirect(r.gz);
+    status = ff_error_set_gzip(err, r.gz, path);
     reader_close(&r);
+    if (status != 0) {
+        return status;
+    }
     if (got != (int)n || memcmp(head, FF_FRAMESFILE_MAGIC, n) != 0) {
         return 0;
     }

@@ -141,13 +141,7 @@ loss_read_rows(ff_plot_loss *out, gzFile in, const char *path, int step_col,
                                 out->count);
         }
     }
-    int zerr = 0;
-    const char *zmsg = gzerror(in, &zerr);
-    if (zerr != Z_OK && zerr != Z_STREAM_END) {
-        return ff_error_set(err, FF_STATUS_ERR_IO, "%s:%ld: read failed: %s",
-                            path, line, zmsg);
-    }
-    return 0;
+    return ff_error_set_gzip(err, in, path);
 }
 
 int
@@ -162,9 +156,13 @@ ff_plot_loss_read(ff_plot_loss *out, const char *path, ff_error *err)
     int rc = 0;
     char header[4096];
     if (gzgets(in, header, sizeof header) == NULL) {
-        rc = ff_error_set(err, FF_STATUS_ERR_EMPTY,
-                          "%s: empty file; expected a loss log with the "
-                          "header step,loss,seconds", path);
+        // No line: an error (a folder, damaged gzip data) or an empty file.
+        rc = ff_error_set_gzip(err, in, path);
+        if (rc == 0) {
+            rc = ff_error_set(err, FF_STATUS_ERR_EMPTY,
+                              "%s: empty file; expected a loss log with the "
+                              "header step,loss,seconds", path);
+        }
         goto done;
     }
     int step_col = column_index(header, "step");

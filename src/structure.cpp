@@ -168,7 +168,8 @@ gunzip(const char *path, const std::vector<unsigned char> &in,
         if (z == Z_BUF_ERROR && pos == in.size()) {
             status = ff_error_set(err, FF_STATUS_ERR_FORMAT,
                                   "%s: truncated gzip data (the file ends "
-                                  "inside the compressed stream)", path);
+                                  "inside the compressed stream); copy or "
+                                  "download it again", path);
             break;
         }
         if (z == Z_MEM_ERROR) {
@@ -179,7 +180,8 @@ gunzip(const char *path, const std::vector<unsigned char> &in,
         }
         if (z != Z_OK && z != Z_BUF_ERROR) {
             status = ff_error_set(err, FF_STATUS_ERR_FORMAT,
-                                  "%s: corrupt gzip data (%s)", path,
+                                  "%s: corrupt gzip data (%s); copy or "
+                                  "download it again", path,
                                   zs.msg ? zs.msg : "inflate failed");
             break;
         }
