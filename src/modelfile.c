@@ -36,6 +36,7 @@
 #include "frameflow/model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,19 @@ get_f32_array(reader *r, float *v, size_t n)
     }
 }
 
+/* Return the index of the first value of v that is NaN or infinite, or n
+ * when all are finite. */
+static size_t
+first_non_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            return i;
+        }
+    }
+    return n;
+}
+
 /* Read the whole file into memory. */
 static int
 read_file(const char *path, unsigned char **data, size_t *size, ff_error *err)
@@ -472,7 +486,12 @@ ff_model_load(const char *path, ff_error *err)
 
     if (ff_model_config_check(&cfg, path, err) != 0) {
         if (err != NULL) {
-            err->code = FF_STATUS_ERR_FORMAT;
+            // The check names the field, and a file that fails it is damaged.
+            char reason[FF_ERROR_MESSAGE_SIZE];
+            memcpy(reason, err->message, sizeof reason);
+            ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                         "%.900s in the model header; the file is damaged",
+                         reason);
         }
         goto done;
     }
@@ -480,10 +499,30 @@ ff_model_load(const char *path, ff_error *err)
     if (m == NULL) {
         goto done;
     }
-    get_f32_array(&r, m->fourier, FF_NETWORK_FOURIER);
-    get_f32_array(&r, m->params, m->param_count);
-    get_f32_array(&r, m->adam_m, m->param_count);
-    get_f32_array(&r, m->adam_v, m->param_count);
+    const struct {
+        float *values;
+        size_t count;
+        const char *name;
+    } blocks[] = {
+        {m->fourier, FF_NETWORK_FOURIER, "Fourier frequency"},
+        {m->params, m->param_count, "parameter"},
+        {m->adam_m, m->param_count, "AdamW first moment"},
+        {m->adam_v, m->param_count, "AdamW second moment"},
+    };
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        get_f32_array(&r, blocks[b].values, blocks[b].count);
+        size_t bad = first_non_finite(blocks[b].values, blocks[b].count);
+        if (bad < blocks[b].count) {
+            ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                         "%s: %s %zu of %zu is not a finite number (%g); "
+                         "the file is damaged",
+                         path, blocks[b].name, bad + 1, blocks[b].count,
+                         (double)blocks[b].values[bad]);
+            ff_model_free(m);
+            m = NULL;
+            goto done;
+        }
+    }
 
 done:
     free(data);

@@ -121,8 +121,10 @@ FF_API FF_WARN_UNUSED ff_model *ff_model_new(const ff_model_config *cfg,
 /*
  * Read a model file. Return the model, to be freed with ff_model_free, or
  * NULL with err filled: FF_STATUS_ERR_IO when the file cannot be read,
- * FF_STATUS_ERR_FORMAT for a wrong magic, a truncated file or impossible
- * sizes, FF_STATUS_ERR_VERSION for an unsupported format version,
+ * FF_STATUS_ERR_FORMAT for a wrong magic, a truncated file, impossible
+ * sizes, an invalid header field or a weight, frequency or optimiser moment
+ * that is NaN or infinite, FF_STATUS_ERR_VERSION for an unsupported format
+ * version,
  * FF_STATUS_ERR_CHECKSUM when the stored CRC32 does not match and
  * FF_STATUS_ERR_NOMEM.
  */
