@@ -79,8 +79,8 @@ export_frames(const char *input, cli_output *out)
     int status = CLI_EXIT_FAILURE;
     if (out->format == CLI_FORMAT_PDB
         && set->count > ff_backbone_pdb_capacity()) {
-        cli_error("%s holds %zu frames, more than a PDB file can (%zu); use "
-                  "--format cif or tsv", input, set->count,
+        cli_error("%s: %zu frames, more than a PDB file can hold (%zu); "
+                  "use --format cif or tsv", input, set->count,
                   ff_backbone_pdb_capacity());
         status = CLI_EXIT_USAGE;
         goto done;

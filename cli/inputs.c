@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -440,10 +441,19 @@ expand_list(path_list *list, const char *path)
     size_t size = 0;
     ssize_t n;
     int status = 0;
+    long number = 0;
     while (status == 0 && (n = getline(&line, &size, f)) >= 0) {
+        number++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'
                          || line[n - 1] == ' ' || line[n - 1] == '\t')) {
             line[--n] = '\0';
+        }
+        if (n >= PATH_MAX) {
+            cli_error("%s:%ld: line of %zd bytes, longer than a path can be "
+                      "(%d); give one input path per line",
+                      path, number, n, PATH_MAX - 1);
+            status = CLI_EXIT_FAILURE;
+            break;
         }
         char *p = line + strspn(line, " \t");
         if (*p == '\0' || *p == '#') {
@@ -452,7 +462,8 @@ expand_list(path_list *list, const char *path)
         status = expand_path(list, p);
     }
     if (status == 0 && ferror(f)) {
-        cli_error("%s: read failed", path);
+        cli_error("%s: cannot read the list of inputs: %s", path,
+                  strerror(errno));
         status = CLI_EXIT_FAILURE;
     }
     free(line);

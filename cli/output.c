@@ -94,12 +94,12 @@ check_folder(const char *path)
 
     folder_of(folder, sizeof folder, path);
     if (!cli_is_directory(folder)) {
-        cli_error("cannot write %s: the folder %s does not exist; create it "
+        cli_error("%s: cannot write: the folder %s does not exist; create it "
                   "or choose another output", path, folder);
         return CLI_EXIT_FAILURE;
     }
     if (access(folder, W_OK | X_OK) != 0) {
-        cli_error("cannot write %s: the folder %s is not writable (%s); "
+        cli_error("%s: cannot write: the folder %s is not writable (%s); "
                   "choose another output", path, folder, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
@@ -115,13 +115,13 @@ cli_output_check_path(const char *path)
         return check_folder(path);
     }
     if (S_ISDIR(st.st_mode)) {
-        cli_error("cannot write %s: it is a folder; give a file name", path);
+        cli_error("%s: cannot write: it is a folder; give a file name", path);
         return CLI_EXIT_FAILURE;
     }
     if (!S_ISREG(st.st_mode)) {
         // A device or a pipe is written in place.
         if (access(path, W_OK) != 0) {
-            cli_error("cannot write %s: %s", path, strerror(errno));
+            cli_error("%s: cannot write: %s", path, strerror(errno));
             return CLI_EXIT_FAILURE;
         }
         return 0;
