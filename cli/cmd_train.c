@@ -594,6 +594,11 @@ cmd_train(int argc, char **argv)
         opt.weight_decay = a.weight_decay;
     }
     tr = ff_trainer_new(m, set->poses, set->count, &opt, &err);
+    if (tr == NULL && a.resume != NULL) {
+        // The library does not know the file: name the resumed model.
+        cli_error("%s: %s", a.resume, err.message);
+        goto done;
+    }
     if (tr == NULL) {
         cli_report(&err);
         goto done;
