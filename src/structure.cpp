@@ -262,10 +262,11 @@ lower_first(const char *what)
     return text;
 }
 
-/* Copy an exception's text as one line: gemmi messages may hold breaks. */
+/* Copy an exception's text as one line: gemmi messages may hold breaks.
+ * format, when not NULL, names the format of a message without a line. */
 int
 set_from_exception(ff_error *err, int code, const char *path,
-                   const char *what)
+                   const char *format, const char *what)
 {
     std::string line(what);
     for (char &c : line) {
@@ -319,6 +320,10 @@ set_from_exception(ff_error *err, int code, const char *path,
         }
         return ff_error_set(err, code, "%s:%lu: invalid PDB record: %s",
                             path, number, lower_first(end).c_str());
+    }
+    if (format != nullptr) {
+        return ff_error_set(err, code, "%s: invalid %s: %s", path, format,
+                            lower_first(text).c_str());
     }
     return ff_error_set(err, code, "%s: %s", path, lower_first(text).c_str());
 }
@@ -561,6 +566,26 @@ missing_cif_columns(const gemmi::cif::Block &block)
            ? std::string() : missing;
 }
 
+/* Check that a column of row that gemmi reads as one character, such as
+ * the altloc, is one character or null. */
+int
+check_cif_character(const char *path, gemmi::cif::Table::Row &row,
+                    int column, const char *name, ff_error *err)
+{
+    if (!row.has(column) || gemmi::cif::is_null(row[column])) {
+        return 0;
+    }
+    std::string value = gemmi::cif::as_string(row[column]);
+    if (value.size() != 1) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: atom %.40s (_atom_site.id): %s '%.40s' is "
+                            "not one character; fix the row (a missing or "
+                            "extra value shifts the values after it)",
+                            path, row[kCifId].c_str(), name, value.c_str());
+    }
+    return 0;
+}
+
 /* Check the value of a coordinate or occupancy column of row. */
 int
 check_cif_number(const char *path, gemmi::cif::Table::Row &row, int column,
@@ -637,6 +662,14 @@ check_cif_atoms(const char *path, gemmi::cif::Block &block, ff_error *err)
         }
         int status = check_cif_number(path, row, kCifOccupancy, "occupancy",
                                       true, err);
+        if (status == 0) {
+            status = check_cif_character(path, row, kCifAltId,
+                                         "label_alt_id", err);
+        }
+        if (status == 0) {
+            status = check_cif_character(path, row, kCifInsCode,
+                                         "pdbx_PDB_ins_code", err);
+        }
         if (status != 0) {
             return status;
         }
@@ -794,9 +827,15 @@ ff_structure_open(const char *path, ff_error *err)
     } catch (const std::bad_alloc &) {
         ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
     } catch (const std::system_error &e) {
-        set_from_exception(err, FF_STATUS_ERR_IO, path, e.what());
+        set_from_exception(err, FF_STATUS_ERR_IO, path, nullptr, e.what());
     } catch (const std::exception &e) {
-        set_from_exception(err, FF_STATUS_ERR_FORMAT, path, e.what());
+        const char *format = nullptr;
+        if (out != nullptr) {
+            format = out->format == FF_STRUCTURE_FORMAT_MMCIF ? "mmCIF"
+                                                              : "PDB";
+        }
+        set_from_exception(err, FF_STATUS_ERR_FORMAT, path, format,
+                           e.what());
     } catch (...) {
         ff_error_set(err, FF_STATUS_ERR_INTERNAL,
                      "%s: unexpected failure in the structure reader", path);
