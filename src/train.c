@@ -8,6 +8,7 @@
 #include <omp.h>
 #endif
 
+#include "frameflow/frames.h"
 #include "frameflow/rng.h"
 #include "frameflow/so3.h"
 
@@ -86,6 +87,16 @@ ff_train_config_set_frames(ff_model_config *cfg, const ff_pose *poses,
                 return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
                                     "training frame %zu has a non-finite "
                                     "position", i + 1);
+            }
+            // Far beyond any structure, a position overflows the float
+            // inputs of the network and turns the weights into NaN.
+            if (fabs(poses[i].x[j]) > FF_FRAMES_COORD_MAX) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "training frame %zu has the coordinate "
+                                    "%g Angstrom, beyond the %g of any "
+                                    "structure",
+                                    i + 1, poses[i].x[j],
+                                    FF_FRAMES_COORD_MAX);
             }
             sum[j] += poses[i].x[j];
         }
@@ -333,6 +344,18 @@ mean_loss(const ff_trainer *tr)
     return total / tr->batch;
 }
 
+/* Return whether none of the n values at v is NaN or infinite. */
+static int
+all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Return this thread's share [*first, *last) of n parameters. */
 static void
 parameter_share(size_t n, size_t *first, size_t *last)
@@ -358,6 +381,7 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
                     m->config.beta2, m->config.adam_eps,
                     m->config.weight_decay};
     double mean = 0.0;
+    int bad_gradient = 0;
 
     if (step >= UINT32_MAX) {
         return ff_error_set(err, FF_STATUS_ERR_INVALID,
@@ -391,10 +415,21 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
                                  tr->batch, begin, end);
 #pragma omp barrier
 
+        // A gradient that is not finite would make the weights NaN, often
+        // while the loss still looks finite, so no thread updates then.
+        if (!all_finite(tr->grad + first, last - first)) {
+#pragma omp atomic write
+            bad_gradient = 1;
+        }
+#pragma omp barrier
+        int skip;
+#pragma omp atomic read
+        skip = bad_gradient;
+
         // Every thread sums the losses in the same order, so all agree on
         // whether the step may update the parameters.
         double thread_mean = mean_loss(tr);
-        if (isfinite(thread_mean)) {
+        if (isfinite(thread_mean) && !skip) {
             ff_adamw_update(m->params, m->adam_m, m->adam_v, tr->grad, first,
                             last, step + 1, &opt);
         }
@@ -405,6 +440,12 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
     if (!isfinite(mean)) {
         return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
                             "the training loss is not finite at step %llu; "
+                            "lower the learning rate",
+                            (unsigned long long)step + 1);
+    }
+    if (bad_gradient) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "the gradient is not finite at step %llu; "
                             "lower the learning rate",
                             (unsigned long long)step + 1);
     }

@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 
+#include "frameflow/frames.h"
 #include "frameflow/model.h"
 #include "frameflow/rng.h"
 #include "frameflow/so3.h"
@@ -483,8 +484,31 @@ START_TEST(train_divergence_is_reported)
         }
     }
     ck_assert_int_eq(status, FF_STATUS_ERR_NUMERIC);
+    // No step wrote a NaN into the weights, so the model can be saved.
+    for (size_t i = 0; i < m->param_count; i++) {
+        ck_assert_msg(isfinite(m->params[i]), "parameter %zu is %g", i,
+                      (double)m->params[i]);
+    }
     ff_trainer_free(tr);
     ff_model_free(m);
+}
+END_TEST
+
+START_TEST(train_rejects_far_frames)
+{
+    ff_pose poses[2];
+    ff_model_config cfg;
+    ff_error err;
+
+    // A translation far beyond any structure overflows the network's float
+    // inputs, so it is rejected before training.
+    toy_poses(poses);
+    poses[1].x[1] = 2.0 * FF_FRAMES_COORD_MAX;
+    ff_model_config_default(&cfg, FF_MODEL_ARCH_SMALL);
+    ck_assert_int_eq(ff_train_config_set_frames(&cfg, poses, 2, 1, &err),
+                     FF_STATUS_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.message, "training frame 2") != NULL, "%s",
+                  err.message);
 }
 END_TEST
 
@@ -502,6 +526,7 @@ train_suite(void)
     TEST_ADD(s, train_options_are_stored);
     TEST_ADD(s, train_stops_between_steps);
     TEST_ADD(s, train_divergence_is_reported);
+    TEST_ADD(s, train_rejects_far_frames);
     return s;
 }
 

@@ -50,8 +50,8 @@ FF_API uint64_t ff_train_frames_digest(const ff_pose *poses, size_t n);
  * their digest, and the centre: the centroid of the translations when
  * center is non-zero, the origin otherwise. Return 0, or
  * FF_STATUS_ERR_EMPTY when n is 0, FF_STATUS_ERR_INVALID when n exceeds
- * 2^32 - 1, or FF_STATUS_ERR_NUMERIC when a pose is not finite, with err
- * filled.
+ * 2^32 - 1, or FF_STATUS_ERR_NUMERIC when a pose is not finite or a
+ * translation lies beyond FF_FRAMES_COORD_MAX, with err filled.
  */
 FF_API FF_WARN_UNUSED int ff_train_config_set_frames(ff_model_config *cfg,
                                                      const ff_pose *poses,
@@ -125,7 +125,7 @@ FF_API void ff_trainer_free(ff_trainer *tr);
  * Take one step: draw the batch of step number config.step, update the
  * parameters and count the step. Return 0 and the batch's mean loss in
  * *loss (may be NULL), or FF_STATUS_ERR_NUMERIC with err filled, and the
- * model unchanged, when the loss is not finite.
+ * model unchanged, when the loss or the gradient is not finite.
  */
 FF_API FF_WARN_UNUSED int ff_trainer_step(ff_trainer *tr, double *loss,
                                           ff_error *err);
