@@ -165,10 +165,59 @@ serialise(writer *w, const ff_model *m)
     put_u32(w, (uint32_t)crc32_z(0L, w->data, w->size));
 }
 
+/* The first value of a model's float blocks that is NaN or infinite. */
+typedef struct non_finite {
+    const char *name;  /* the kind of value, such as "parameter" */
+    size_t index;      /* 0-based, within the block */
+    size_t count;      /* values in the block */
+    double value;
+} non_finite;
+
+/* Look for a value of m's frequencies, parameters or AdamW moments that
+ * is NaN or infinite. Return 1 and fill *bad for the first, or 0. */
+static int
+find_non_finite(non_finite *bad, const ff_model *m)
+{
+    const struct {
+        const float *values;
+        size_t count;
+        const char *name;
+    } blocks[] = {
+        {m->fourier, FF_NETWORK_FOURIER, "Fourier frequency"},
+        {m->params, m->param_count, "parameter"},
+        {m->adam_m, m->param_count, "AdamW first moment"},
+        {m->adam_v, m->param_count, "AdamW second moment"},
+    };
+
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        for (size_t i = 0; i < blocks[b].count; i++) {
+            if (!isfinite(blocks[b].values[i])) {
+                bad->name = blocks[b].name;
+                bad->index = i;
+                bad->count = blocks[b].count;
+                bad->value = blocks[b].values[i];
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 int
 ff_model_save(const ff_model *m, const char *path, ff_error *err)
 {
     writer w = {NULL, 0, 0, 0};
+
+    // ff_model_load rejects such a file, so it is never written.
+    non_finite bad;
+    if (find_non_finite(&bad, m)) {
+        return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                            "%s: not written: %s %zu of %zu is not a finite "
+                            "number (%g); the training diverged, so lower "
+                            "the learning rate",
+                            path, bad.name, bad.index + 1, bad.count,
+                            bad.value);
+    }
 
     serialise(&w, m);
     if (w.failed) {
@@ -272,18 +321,6 @@ get_f32_array(reader *r, float *v, size_t n)
     }
 }
 
-/* Return the index of the first value of v that is NaN or infinite, or n
- * when all are finite. */
-static size_t
-first_non_finite(const float *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i])) {
-            return i;
-        }
-    }
-    return n;
-}
 
 /* Read the whole file into memory. */
 static int
@@ -499,29 +536,18 @@ ff_model_load(const char *path, ff_error *err)
     if (m == NULL) {
         goto done;
     }
-    const struct {
-        float *values;
-        size_t count;
-        const char *name;
-    } blocks[] = {
-        {m->fourier, FF_NETWORK_FOURIER, "Fourier frequency"},
-        {m->params, m->param_count, "parameter"},
-        {m->adam_m, m->param_count, "AdamW first moment"},
-        {m->adam_v, m->param_count, "AdamW second moment"},
-    };
-    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
-        get_f32_array(&r, blocks[b].values, blocks[b].count);
-        size_t bad = first_non_finite(blocks[b].values, blocks[b].count);
-        if (bad < blocks[b].count) {
-            ff_error_set(err, FF_STATUS_ERR_FORMAT,
-                         "%s: %s %zu of %zu is not a finite number (%g); "
-                         "the file is damaged",
-                         path, blocks[b].name, bad + 1, blocks[b].count,
-                         (double)blocks[b].values[bad]);
-            ff_model_free(m);
-            m = NULL;
-            goto done;
-        }
+    get_f32_array(&r, m->fourier, FF_NETWORK_FOURIER);
+    get_f32_array(&r, m->params, m->param_count);
+    get_f32_array(&r, m->adam_m, m->param_count);
+    get_f32_array(&r, m->adam_v, m->param_count);
+    non_finite bad;
+    if (find_non_finite(&bad, m)) {
+        ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                     "%s: %s %zu of %zu is not a finite number (%g); the "
+                     "file is damaged",
+                     path, bad.name, bad.index + 1, bad.count, bad.value);
+        ff_model_free(m);
+        m = NULL;
     }
 
 done:

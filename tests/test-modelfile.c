@@ -1,4 +1,5 @@
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,20 @@ START_TEST(modelfile_rejects_damage)
     spill(bad, copy, size);
     expect_failure(bad, FF_STATUS_ERR_FORMAT, "schedule base");
 
+    // A NaN weight and an infinite AdamW moment, with a valid checksum:
+    // the first parameter follows the 64 Fourier frequencies, and the last
+    // second moment comes just before the checksum.
+    const float bad_values[] = {NAN, INFINITY};
+    const size_t bad_offsets[] = {HEADER_SMALL + 64 * 4, size - 8};
+    const char *bad_names[] = {"parameter 1 of", "AdamW second moment"};
+    for (size_t i = 0; i < 2; i++) {
+        memcpy(copy, data, size);
+        memcpy(copy + bad_offsets[i], &bad_values[i], sizeof(float));
+        fix_checksum(copy, size);
+        spill(bad, copy, size);
+        expect_failure(bad, FF_STATUS_ERR_FORMAT, bad_names[i]);
+    }
+
     // Probing looks at the magic bytes only.
     ck_assert_int_eq(ff_model_probe(good, &err), 1);
     spill(bad, data, 7);
@@ -271,6 +286,23 @@ START_TEST(modelfile_save_failure_keeps_old)
 }
 END_TEST
 
+START_TEST(modelfile_save_rejects_nan)
+{
+    char path[512];
+    ff_error err;
+    ff_model *m = small_model();
+
+    // A model that ff_model_load would reject is not written at all.
+    test_scratch_path(path, sizeof path, "nan.ffm");
+    m->params[10] = NAN;
+    ck_assert_int_eq(ff_model_save(m, path, &err), FF_STATUS_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.message, "parameter 11 of") != NULL, "%s",
+                  err.message);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ff_model_free(m);
+}
+END_TEST
+
 static Suite *
 modelfile_suite(void)
 {
@@ -279,6 +311,7 @@ modelfile_suite(void)
     TEST_ADD(s, modelfile_round_trip);
     TEST_ADD(s, modelfile_rejects_damage);
     TEST_ADD(s, modelfile_save_failure_keeps_old);
+    TEST_ADD(s, modelfile_save_rejects_nan);
     return s;
 }
 

@@ -141,8 +141,10 @@ FF_API FF_WARN_UNUSED int ff_model_probe(const char *path, ff_error *err);
 /*
  * Write the model, optimiser state included, to path: to a temporary file
  * beside it first, renamed into place once complete. Return 0, or
- * FF_STATUS_ERR_IO or FF_STATUS_ERR_NOMEM with err filled; on failure path
- * is left as it was. m is only read, so evaluators may run meanwhile.
+ * FF_STATUS_ERR_IO, FF_STATUS_ERR_NOMEM or FF_STATUS_ERR_NUMERIC with err
+ * filled. FF_STATUS_ERR_NUMERIC means a weight, frequency or optimiser
+ * moment is NaN or infinite, which ff_model_load would reject. On failure
+ * path is left as it was. m is only read, so evaluators may run meanwhile.
  */
 FF_API FF_WARN_UNUSED int ff_model_save(const ff_model *m, const char *path,
                                         ff_error *err);
