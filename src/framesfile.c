@@ -280,6 +280,26 @@ check_names(const char *path, const ff_frameset *set, ff_error *err)
     return 0;
 }
 
+/* Check that every translation is one the reader accepts: finite and
+ * within FF_FRAMES_COORD_MAX. */
+static int
+check_translations(const char *path, const ff_frameset *set, ff_error *err)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        for (int k = 0; k < 3; k++) {
+            double x = set->poses[i].x[k];
+            if (!(fabs(x) <= FF_FRAMES_COORD_MAX)) {
+                return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                    "%s: frame %zu has the coordinate %g "
+                                    "Angstrom, which is not finite or beyond "
+                                    "the %g of any structure",
+                                    path, i + 1, x, FF_FRAMES_COORD_MAX);
+            }
+        }
+    }
+    return 0;
+}
+
 /* Copy the n bytes of text to p and a separator after them; return the
  * position after the separator. */
 static char *
@@ -361,6 +381,10 @@ encode_set(const ff_framesfile *file, const ff_frameset *set, emit_fn emit,
            void *target, ff_error *err)
 {
     int status = check_names(file->path, set, err);
+    if (status == 0) {
+        // The reader rejects what it would not write.
+        status = check_translations(file->path, set, err);
+    }
     if (status != 0) {
         return status;
     }
@@ -806,6 +830,15 @@ parse_pose(const line_reader *r, char **fields, ff_pose *pose, ff_error *err)
                                   LABEL_COLUMNS + k, &pose->x[k], err);
         if (status != 0) {
             return status;
+        }
+        if (fabs(pose->x[k]) > FF_FRAMES_COORD_MAX) {
+            return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
+                                "%s:%ld: column %s: %s Angstrom is beyond "
+                                "the %g of any structure",
+                                r->path, r->line,
+                                column_names[LABEL_COLUMNS + k],
+                                fields[LABEL_COLUMNS + k],
+                                FF_FRAMES_COORD_MAX);
         }
     }
     for (int k = 0; k < 9; k++) {

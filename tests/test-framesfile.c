@@ -362,6 +362,38 @@ START_TEST(framesfile_read_nan)
 }
 END_TEST
 
+START_TEST(framesfile_read_far_translation)
+{
+    expect_read_error(HEADER
+                      "a.pdb\t1\tA\t5\t.\tALA\tresidue\t0\t1\t2e5\t3\t"
+                      "1\t0\t0\t0\t1\t0\t0\t0\t1\n",
+                      FF_STATUS_ERR_NUMERIC, ":3: column ty: 2e5 Angstrom");
+}
+END_TEST
+
+START_TEST(framesfile_write_rejects_far_translation)
+{
+    char path[512];
+    ff_error err;
+    ff_frameset *set = ff_frameset_new(&err);
+    ff_pose pose;
+
+    // The reader would reject the file, so it is not written.
+    ff_se3_identity(&pose);
+    pose.x[2] = -2.0 * FF_FRAMES_COORD_MAX;
+    ck_assert_int_eq(ff_frameset_add(set, &pose, "far.pdb", "A", 1, 1, ' ',
+                                     "ALA", FF_FRAME_KIND_RESIDUE, 0.0, &err),
+                     0);
+    test_scratch_path(path, sizeof path, "far.tsv");
+    ck_assert_int_eq(ff_frameset_write(set, path, &err),
+                     FF_STATUS_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.message, "frame 1 has the coordinate") != NULL,
+                  "%s", err.message);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ff_frameset_free(set);
+}
+END_TEST
+
 START_TEST(framesfile_read_infinite_rotation)
 {
     expect_read_error(HEADER
@@ -467,6 +499,34 @@ START_TEST(framesfile_read_truncated_gzip)
 }
 END_TEST
 
+START_TEST(framesfile_probe_bad_gzip_check)
+{
+    char path[512];
+    ff_error err;
+
+    // One small gzip member is inflated whole on the first read, so the
+    // probe meets the damaged CRC-32 in its trailer and reports it.
+    test_scratch_path(path, sizeof path, "bad-crc.tsv.gz");
+    gzFile gz = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(gz);
+    ck_assert_int_ge(gzputs(gz, HEADER GOOD_ROW), 0);
+    ck_assert_int_eq(gzclose(gz), Z_OK);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, -8, SEEK_END), 0);
+    ck_assert_int_eq(fputc(0, f), 0);
+    ck_assert_int_eq(fputc(0, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(ff_frameset_probe(path, &err), FF_STATUS_ERR_FORMAT);
+    ck_assert_msg(strstr(err.message, "corrupt gzip data") != NULL, "%s",
+                  err.message);
+    ck_assert_ptr_null(ff_frameset_read(path, &err));
+    ck_assert_msg(strstr(err.message, "corrupt gzip data") != NULL, "%s",
+                  err.message);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(framesfile_probe_structure_file)
 {
     char path[512];
@@ -496,7 +556,10 @@ framesfile_suite(void)
     TEST_ADD(s, framesfile_read_wrong_column_count);
     TEST_ADD(s, framesfile_read_bad_integer);
     TEST_ADD(s, framesfile_read_nan);
+    TEST_ADD(s, framesfile_read_far_translation);
+    TEST_ADD(s, framesfile_write_rejects_far_translation);
     TEST_ADD(s, framesfile_read_infinite_rotation);
+    TEST_ADD(s, framesfile_probe_bad_gzip_check);
     TEST_ADD(s, framesfile_read_not_orthonormal);
     TEST_ADD(s, framesfile_read_reflection);
     TEST_ADD(s, framesfile_read_bad_kind_and_fraction);

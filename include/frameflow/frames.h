@@ -273,8 +273,10 @@ FF_API void ff_frames_summary_free(ff_frames_summary *summary);
  * Write set to path, gzip when the name ends in ".gz". The file appears
  * whole or not at all: it is written under a temporary name and renamed on
  * success. Return 0, or a negative status with err filled:
- * FF_STATUS_ERR_IO, FF_STATUS_ERR_NOMEM, or FF_STATUS_ERR_INVALID when a
- * source or chain name holds a tab or line break.
+ * FF_STATUS_ERR_IO, FF_STATUS_ERR_NOMEM, FF_STATUS_ERR_INVALID when a
+ * source or chain name contains a tab or line break, or FF_STATUS_ERR_NUMERIC
+ * when a translation is not finite or lies beyond FF_FRAMES_COORD_MAX,
+ * which the reader would reject.
  */
 FF_API int ff_frameset_write(const ff_frameset *set, const char *path,
                              ff_error *err) FF_WARN_UNUSED;
@@ -284,8 +286,9 @@ FF_API int ff_frameset_write(const ff_frameset *set, const char *path,
  * that the caller frees with ff_frameset_free, or NULL with err filled:
  * FF_STATUS_ERR_IO, FF_STATUS_ERR_VERSION for another format version,
  * FF_STATUS_ERR_FORMAT for a malformed row ("FILE:LINE: what is wrong"),
- * FF_STATUS_ERR_NUMERIC for a non-finite number or a rotation that is not
- * one (an entry of R^T R - I above 1e-6, or det R < 0), FF_STATUS_ERR_NOMEM.
+ * FF_STATUS_ERR_NUMERIC for a non-finite number, a translation beyond
+ * FF_FRAMES_COORD_MAX or a rotation that is not one (an entry of R^T R - I
+ * above 1e-6, or det R < 0), FF_STATUS_ERR_NOMEM.
  */
 FF_API ff_frameset *ff_frameset_read(const char *path, ff_error *err);
 
