@@ -19,16 +19,63 @@ volatile sig_atomic_t cli_stop_requested = 0;
 static double run_start;
 static char run_command[1024];
 
+/*
+ * Write "frameflow: ", the formatted text and hint (may be NULL) as one line
+ * on stderr. Control characters, which file names and option values may
+ * contain, are written as escapes such as \n, so that a message never
+ * spans two lines.
+ */
+static void
+print_line(const char *hint, const char *fmt, va_list ap)
+{
+    char stack[4096];
+    char *heap = NULL;
+    const char *text = stack;
+    va_list copy;
+
+    va_copy(copy, ap);
+    int n = vsnprintf(stack, sizeof stack, fmt, copy);
+    va_end(copy);
+    if (n < 0) {
+        stack[0] = '\0';
+    } else if (n >= (int)sizeof stack) {
+        heap = malloc((size_t)n + 1);
+        if (heap != NULL) {
+            vsnprintf(heap, (size_t)n + 1, fmt, ap);
+            text = heap;
+        }
+    }
+
+    fputs("frameflow: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++) {
+        if (*p == '\n') {
+            fputs("\\n", stderr);
+        } else if (*p == '\r') {
+            fputs("\\r", stderr);
+        } else if (*p == '\t') {
+            fputs("\\t", stderr);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(stderr, "\\x%02x", *p);
+        } else {
+            fputc(*p, stderr);
+        }
+    }
+    if (hint != NULL) {
+        fputs(hint, stderr);
+    }
+    fputc('\n', stderr);
+    free(heap);
+}
+
 void
 cli_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("frameflow: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_line(NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void
@@ -44,17 +91,14 @@ cli_report(const ff_error *err)
 int
 cli_usage_error(const char *command, const char *fmt, ...)
 {
+    char hint[64];
     va_list ap;
 
-    fputs("frameflow: ", stderr);
+    snprintf(hint, sizeof hint, " (see 'frameflow %s%s--help')",
+             command != NULL ? command : "", command != NULL ? " " : "");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_line(hint, fmt, ap);
     va_end(ap);
-    if (command != NULL) {
-        fprintf(stderr, " (see 'frameflow %s --help')\n", command);
-    } else {
-        fputs(" (see 'frameflow --help')\n", stderr);
-    }
     return CLI_EXIT_USAGE;
 }
 
@@ -66,11 +110,9 @@ cli_log(int level, const char *fmt, ...)
     if (level > cli_verbosity) {
         return;
     }
-    fputs("frameflow: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_line(NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int

@@ -72,6 +72,10 @@ make_input() {
         ln -s loop.pdb "$path/loop.pdb" ;;
     folder)
         mkdir "$path" ;;
+    line-break-in-name)
+        # A file name with a line break, printed back as \n.
+        path=$dir/made/$'line\nbreak.pdb'
+        cp "$data/good.pdb" "$path" ;;
     unreadable.pdb)
         # Root reads every file, so root runs this case as the user nobody.
         if [ "$(id -u)" -eq 0 ]; then
