@@ -36,6 +36,7 @@
 
 extern "C" {
 #include "errors.h"
+#include "structure_internal.h"
 }
 
 struct ff_structure {
@@ -782,6 +783,78 @@ is_amino_acid(const gemmi::Residue &res)
     return has_backbone(res) ? 1 : 0;
 }
 
+/*
+ * Parse raw, the bytes of a structure file (plain or gzip), into a new
+ * structure stored in out; name starts the messages. raw is consumed.
+ * Return 0, or a negative status with err filled for content that is not
+ * a structure. gemmi's exceptions propagate to the caller, which frees out
+ * on any failure.
+ */
+int
+parse_bytes(const char *name, std::vector<unsigned char> &raw,
+            ff_structure *&out, ff_error *err)
+{
+    if (raw.empty()) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: empty file, not a PDB or mmCIF file", name);
+    }
+    const bool compressed = is_gzip(raw);
+    if (compressed) {
+        std::vector<unsigned char> plain;
+        int status = gunzip(name, raw, plain, err);
+        if (status != 0) {
+            return status;
+        }
+        raw.swap(plain);
+        if (raw.empty()) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s: empty after gzip decompression", name);
+        }
+    }
+    int status = check_text(name, raw, err);
+    if (status != 0) {
+        return status;
+    }
+    out = new ff_structure();
+    out->compressed = compressed ? 1 : 0;
+    return parse_structure(out, name, raw, err);
+}
+
+/*
+ * Run read(out), which returns 0 with a new structure in out or a negative
+ * status with err filled, and turn any exception it throws into an error
+ * about name. Return the structure, or NULL after freeing what read made.
+ */
+template <typename Reader>
+ff_structure *
+read_guarded(const char *name, ff_error *err, Reader read)
+{
+    ff_structure *out = nullptr;
+
+    try {
+        if (read(out) == 0) {
+            return out;
+        }
+    } catch (const std::bad_alloc &) {
+        ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", name);
+    } catch (const std::system_error &e) {
+        set_from_exception(err, FF_STATUS_ERR_IO, name, nullptr, e.what());
+    } catch (const std::exception &e) {
+        const char *format = nullptr;
+        if (out != nullptr) {
+            format = out->format == FF_STRUCTURE_FORMAT_MMCIF ? "mmCIF"
+                                                              : "PDB";
+        }
+        set_from_exception(err, FF_STATUS_ERR_FORMAT, name, format,
+                           e.what());
+    } catch (...) {
+        ff_error_set(err, FF_STATUS_ERR_INTERNAL,
+                     "%s: unexpected failure in the structure reader", name);
+    }
+    delete out;
+    return nullptr;
+}
+
 }  // namespace
 
 extern "C" {
@@ -789,59 +862,25 @@ extern "C" {
 ff_structure *
 ff_structure_open(const char *path, ff_error *err)
 {
-    ff_structure *out = nullptr;
-
-    try {
+    return read_guarded(path, err, [&](ff_structure *&out) {
         std::vector<unsigned char> raw;
-        if (read_whole_file(path, raw, err) != 0) {
-            return nullptr;
+        int status = read_whole_file(path, raw, err);
+        if (status != 0) {
+            return status;
         }
-        if (raw.empty()) {
-            ff_error_set(err, FF_STATUS_ERR_FORMAT,
-                         "%s: empty file, not a PDB or mmCIF file", path);
-            return nullptr;
-        }
-        const bool compressed = is_gzip(raw);
-        if (compressed) {
-            std::vector<unsigned char> plain;
-            if (gunzip(path, raw, plain, err) != 0) {
-                return nullptr;
-            }
-            raw.swap(plain);
-            if (raw.empty()) {
-                ff_error_set(err, FF_STATUS_ERR_FORMAT,
-                             "%s: empty after gzip decompression", path);
-                return nullptr;
-            }
-        }
-        if (check_text(path, raw, err) != 0) {
-            return nullptr;
-        }
-        out = new ff_structure();
-        out->compressed = compressed ? 1 : 0;
-        if (parse_structure(out, path, raw, err) != 0) {
-            delete out;
-            return nullptr;
-        }
-        return out;
-    } catch (const std::bad_alloc &) {
-        ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
-    } catch (const std::system_error &e) {
-        set_from_exception(err, FF_STATUS_ERR_IO, path, nullptr, e.what());
-    } catch (const std::exception &e) {
-        const char *format = nullptr;
-        if (out != nullptr) {
-            format = out->format == FF_STRUCTURE_FORMAT_MMCIF ? "mmCIF"
-                                                              : "PDB";
-        }
-        set_from_exception(err, FF_STATUS_ERR_FORMAT, path, format,
-                           e.what());
-    } catch (...) {
-        ff_error_set(err, FF_STATUS_ERR_INTERNAL,
-                     "%s: unexpected failure in the structure reader", path);
-    }
-    delete out;
-    return nullptr;
+        return parse_bytes(path, raw, out, err);
+    });
+}
+
+ff_structure *
+ff_structure_read_memory(const void *data, size_t size, const char *name,
+                         ff_error *err)
+{
+    return read_guarded(name, err, [&](ff_structure *&out) {
+        const unsigned char *bytes = static_cast<const unsigned char *>(data);
+        std::vector<unsigned char> raw(bytes, bytes + size);
+        return parse_bytes(name, raw, out, err);
+    });
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "frameflow/rng.h"
 #include "frameflow/structure.h"
+#include "structure_internal.h"
 #include "testutil.h"
 
 /* Read a whole shipped file into a malloc'd buffer. */
@@ -313,6 +314,70 @@ START_TEST(structure_gemmi_version)
 }
 END_TEST
 
+START_TEST(structure_read_memory_matches_file)
+{
+    const char *files[] = {"datasets/1crn.pdb", "datasets/1pfe.cif.gz",
+                           "datasets/1l2y.pdb.gz"};
+    char path[512];
+    ff_error err;
+
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t size = 0;
+        unsigned char *data = slurp(files[i], &size);
+        test_source_path(path, sizeof path, files[i]);
+        ff_structure *a = ff_structure_open(path, &err);
+        ck_assert_msg(a != NULL, "%s", err.message);
+        ff_structure *b = ff_structure_read_memory(data, size, "buffer", &err);
+        ck_assert_msg(b != NULL, "%s", err.message);
+        free(data);
+
+        ck_assert_int_eq(ff_structure_get_format(a),
+                         ff_structure_get_format(b));
+        ck_assert_uint_eq(ff_structure_model_count(a),
+                          ff_structure_model_count(b));
+        size_t last = ff_structure_model_count(a) - 1;
+        ck_assert_uint_eq(ff_structure_chain_count(a, last),
+                          ff_structure_chain_count(b, last));
+        for (size_t c = 0; c < ff_structure_chain_count(a, last); c++) {
+            size_t residues = ff_structure_residue_count(a, last, c);
+            ck_assert_uint_eq(ff_structure_residue_count(b, last, c),
+                              residues);
+            for (size_t r = 0; r < residues; r++) {
+                ff_structure_residue ra;
+                ff_structure_residue rb;
+                ff_structure_get_residue(&ra, a, last, c, r);
+                ff_structure_get_residue(&rb, b, last, c, r);
+                ck_assert_str_eq(ra.name, rb.name);
+                ck_assert_uint_eq(ra.atom_count, rb.atom_count);
+                for (size_t k = 0; k < ra.atom_count; k++) {
+                    ff_structure_atom aa;
+                    ff_structure_atom ab;
+                    ff_structure_get_atom(&aa, a, last, c, r, k);
+                    ff_structure_get_atom(&ab, b, last, c, r, k);
+                    ck_assert_str_eq(aa.name, ab.name);
+                    ck_assert_int_eq(memcmp(aa.pos, ab.pos, sizeof aa.pos),
+                                     0);
+                }
+            }
+        }
+        ff_structure_free(a);
+        ff_structure_free(b);
+    }
+
+    // Messages start with the name given in place of a path.
+    ck_assert_ptr_null(ff_structure_read_memory("", 0, "buffer", &err));
+    ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+    ck_assert_str_eq(err.message,
+                     "buffer: empty file, not a PDB or mmCIF file");
+    const unsigned char cut_gzip[] = {0x1f, 0x8b, 0x08, 0x00};
+    ck_assert_ptr_null(ff_structure_read_memory(cut_gzip, sizeof cut_gzip,
+                                                "buffer", &err));
+    ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+    ck_assert_msg(strncmp(err.message, "buffer: ", 8) == 0, "%s",
+                  err.message);
+}
+END_TEST
+
 static Suite *
 structure_suite(void)
 {
@@ -327,6 +392,7 @@ structure_suite(void)
     TEST_ADD(s, structure_open_truncated_gzip);
     TEST_ADD(s, structure_open_gemmi_parse_error);
     TEST_ADD(s, structure_gemmi_version);
+    TEST_ADD(s, structure_read_memory_matches_file);
     return s;
 }
 
