@@ -36,4 +36,13 @@ int ff_model_config_check(const ff_model_config *cfg, const char *context,
 ff_model *ff_model_alloc(const ff_model_config *cfg, const char *context,
                          ff_error *err);
 
+/*
+ * Parse size bytes at data as the content of a model file, as
+ * ff_model_load does, with name in place of the path in messages. data is
+ * not kept. Return the model or NULL with err filled, with the codes of
+ * ff_model_load other than FF_STATUS_ERR_IO.
+ */
+ff_model *ff_model_load_memory(const void *data, size_t size,
+                               const char *name, ff_error *err);
+
 #endif

@@ -478,20 +478,15 @@ parse_header(reader *r, ff_model_config *c, const char *path, ff_error *err)
 }
 
 ff_model *
-ff_model_load(const char *path, ff_error *err)
+ff_model_load_memory(const void *bytes, size_t size, const char *name,
+                     ff_error *err)
 {
-    unsigned char *data = NULL;
-    size_t size = 0;
-    ff_model *m = NULL;
+    const unsigned char *data = bytes;
     ff_model_config cfg;
 
-    if (read_file(path, &data, &size, err) != 0) {
-        return NULL;
-    }
-
     reader r = {data, size, 0, 0};
-    if (parse_header(&r, &cfg, path, err) != 0) {
-        goto done;
+    if (parse_header(&r, &cfg, name, err) != 0) {
+        return NULL;
     }
 
     // The header fixes the size of the rest: frequencies, three blocks of
@@ -499,15 +494,15 @@ ff_model_load(const char *path, ff_error *err)
     size_t expected = r.pos + 4 * (size_t)cfg.fourier_count
                       + 3 * 4 * (size_t)cfg.param_count + 4;
     if (size < expected) {
-        truncated(path, size < expected - 4 ? "parameters" : "checksum",
+        truncated(name, size < expected - 4 ? "parameters" : "checksum",
                   err);
-        goto done;
+        return NULL;
     }
     if (size > expected) {
         ff_error_set(err, FF_STATUS_ERR_FORMAT,
                      "%s: %zu unexpected bytes after the end of the model; "
-                     "the file is damaged", path, size - expected);
-        goto done;
+                     "the file is damaged", name, size - expected);
+        return NULL;
     }
     uint32_t stored = (uint32_t)data[size - 4]
                       | (uint32_t)data[size - 3] << 8
@@ -517,11 +512,11 @@ ff_model_load(const char *path, ff_error *err)
     if (stored != computed) {
         ff_error_set(err, FF_STATUS_ERR_CHECKSUM,
                      "%s: checksum mismatch (stored %08x, computed %08x); "
-                     "the file is damaged", path, stored, computed);
-        goto done;
+                     "the file is damaged", name, stored, computed);
+        return NULL;
     }
 
-    if (ff_model_config_check(&cfg, path, err) != 0) {
+    if (ff_model_config_check(&cfg, name, err) != 0) {
         if (err != NULL) {
             // The check names the field, and a file that fails it is damaged.
             char reason[FF_ERROR_MESSAGE_SIZE];
@@ -530,11 +525,11 @@ ff_model_load(const char *path, ff_error *err)
                          "%.900s in the model header; the file is damaged",
                          reason);
         }
-        goto done;
+        return NULL;
     }
-    m = ff_model_alloc(&cfg, path, err);
+    ff_model *m = ff_model_alloc(&cfg, name, err);
     if (m == NULL) {
-        goto done;
+        return NULL;
     }
     get_f32_array(&r, m->fourier, FF_NETWORK_FOURIER);
     get_f32_array(&r, m->params, m->param_count);
@@ -545,12 +540,23 @@ ff_model_load(const char *path, ff_error *err)
         ff_error_set(err, FF_STATUS_ERR_FORMAT,
                      "%s: %s %zu of %zu is not a finite number (%g); the "
                      "file is damaged",
-                     path, bad.name, bad.index + 1, bad.count, bad.value);
+                     name, bad.name, bad.index + 1, bad.count, bad.value);
         ff_model_free(m);
-        m = NULL;
+        return NULL;
     }
+    return m;
+}
 
-done:
+ff_model *
+ff_model_load(const char *path, ff_error *err)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+
+    if (read_file(path, &data, &size, err) != 0) {
+        return NULL;
+    }
+    ff_model *m = ff_model_load_memory(data, size, path, err);
     free(data);
     return m;
 }

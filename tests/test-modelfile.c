@@ -269,6 +269,40 @@ START_TEST(modelfile_rejects_damage)
 }
 END_TEST
 
+START_TEST(modelfile_loads_from_memory)
+{
+    char path[512];
+    ff_error err;
+    ff_model *m = small_model();
+
+    test_scratch_path(path, sizeof path, "memory.ffm");
+    ck_assert_int_eq(ff_model_save(m, path, &err), 0);
+    size_t size = 0;
+    unsigned char *data = slurp(path, &size);
+
+    ff_model *back = ff_model_load_memory(data, size, "buffer", &err);
+    ck_assert_msg(back != NULL, "%s", err.message);
+    ck_assert_int_eq(memcmp(ff_model_get_config(m), ff_model_get_config(back),
+                            sizeof(ff_model_config)), 0);
+    ck_assert_int_eq(memcmp(m->params, back->params,
+                            m->param_count * sizeof(float)), 0);
+
+    // Messages name the buffer as they name a file.
+    ck_assert_ptr_null(ff_model_load_memory(data, size - 1, "buffer", &err));
+    ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+    ck_assert_str_eq(err.message,
+                     "buffer: the model file is truncated (it ends inside "
+                     "the checksum); copy or train it again");
+    ck_assert_ptr_null(ff_model_load_memory(NULL, 0, "buffer", &err));
+    ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+
+    free(data);
+    unlink(path);
+    ff_model_free(m);
+    ff_model_free(back);
+}
+END_TEST
+
 START_TEST(modelfile_save_failure_keeps_old)
 {
     char path[512];
@@ -310,6 +344,7 @@ modelfile_suite(void)
 
     TEST_ADD(s, modelfile_round_trip);
     TEST_ADD(s, modelfile_rejects_damage);
+    TEST_ADD(s, modelfile_loads_from_memory);
     TEST_ADD(s, modelfile_save_failure_keeps_old);
     TEST_ADD(s, modelfile_save_rejects_nan);
     return s;
