@@ -252,6 +252,18 @@ frame_from_backbone(ff_pose *out, const double n[3], const double ca[3],
     for (int k = 0; k < 3; k++) {
         e1[k] /= len1;
     }
+    // When that part is small beside |C - CA|, rounding leaves e1 off
+    // orthogonal to e0 by about 1e-16 |C - CA| / len1, up to 4e-5 within
+    // the limits above, more than a frames file accepts. A second
+    // projection, Gram-Schmidt applied twice, brings it to rounding level.
+    dot = e1[0] * e0[0] + e1[1] * e0[1] + e1[2] * e0[2];
+    for (int k = 0; k < 3; k++) {
+        e1[k] -= dot * e0[k];
+    }
+    len1 = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
+    for (int k = 0; k < 3; k++) {
+        e1[k] /= len1;
+    }
     double e2[3] = {e0[1] * e1[2] - e0[2] * e1[1],
                     e0[2] * e1[0] - e0[0] * e1[2],
                     e0[0] * e1[1] - e0[1] * e1[0]};

@@ -703,6 +703,38 @@ START_TEST(frames_reject_coincident_and_collinear)
 }
 END_TEST
 
+START_TEST(frames_nearly_collinear_are_rotations)
+{
+    char path[512];
+    ff_error err;
+    ff_frames_options options;
+    ff_frameset *set = ff_frameset_new(&err);
+
+    // C is 8e4 A from CA and 2e-6 A off the line through N and CA: one
+    // Gram-Schmidt pass leaves e1 about 2e-6 off orthogonal.
+    test_scratch_path(path, sizeof path, "nearly-collinear.pdb");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    pdb_atom(f, 1, "N", "ALA", 'A', 1, "0.3", "0.7", "0.1");
+    pdb_atom(f, 2, "CA", "ALA", 'A', 1, "1.3", "1.9", "0.1");
+    pdb_atom(f, 3, "C", "ALA", 'A', 1, "-49998.7", "-59998.1", "0.100002");
+    fclose(f);
+
+    ff_frames_options_init(&options);
+    ck_assert_int_eq(ff_frames_build_file(set, NULL, path, &options, &err),
+                     0);
+    ck_assert_uint_eq(set->count, 1);
+    ck_assert_double_le(ff_so3_orthonormality_error(set->poses[0].R), 1e-12);
+    ck_assert_double_gt(ff_so3_det(set->poses[0].R), 0.0);
+    // e0 = (CA - N) / |CA - N| is the first column.
+    ck_assert_double_eq_tol(set->poses[0].R[0], 1.0 / sqrt(2.44), 1e-12);
+    ck_assert_double_eq_tol(set->poses[0].R[3], 1.2 / sqrt(2.44), 1e-12);
+    ck_assert_double_eq_tol(set->poses[0].R[6], 0.0, 1e-12);
+    ff_frameset_free(set);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(frames_only_nucleic_acids_or_waters)
 {
     char path[512];
@@ -784,6 +816,7 @@ frames_suite(void)
     TEST_ADD(s, frames_reject_far_residue);
     TEST_ADD(s, frames_reject_file_with_bad_number);
     TEST_ADD(s, frames_reject_coincident_and_collinear);
+    TEST_ADD(s, frames_nearly_collinear_are_rotations);
     TEST_ADD(s, frames_only_nucleic_acids_or_waters);
     TEST_ADD(s, frames_failure_leaves_set_unchanged);
     return s;
