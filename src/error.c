@@ -47,14 +47,50 @@ ff_status_name(int code)
     }
 }
 
+/*
+ * Copy text into err->message with each control character written as an
+ * escape such as \n or \x1b, as the program prints them. Messages quote
+ * text from input files, and a line break or a terminal escape in it would
+ * break the one-line message that error.h promises. A message too long for
+ * the record is cut before an escape, never inside one.
+ */
+static void
+set_message(ff_error *err, const char *text)
+{
+    size_t used = 0;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+         p++) {
+        char piece[8] = {(char)*p, '\0'};
+        if (*p == '\n') {
+            memcpy(piece, "\\n", 3);
+        } else if (*p == '\r') {
+            memcpy(piece, "\\r", 3);
+        } else if (*p == '\t') {
+            memcpy(piece, "\\t", 3);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            snprintf(piece, sizeof piece, "\\x%02x", *p);
+        }
+        size_t n = strlen(piece);
+        if (used + n >= sizeof err->message) {
+            break;
+        }
+        memcpy(err->message + used, piece, n);
+        used += n;
+    }
+    err->message[used] = '\0';
+}
+
 int
 ff_error_set(ff_error *err, int code, const char *fmt, ...)
 {
     if (err != NULL) {
+        char text[FF_ERROR_MESSAGE_SIZE];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
+        set_message(err, text);
         err->code = code;
     }
     return code;
@@ -69,14 +105,15 @@ ff_error_set_errno(ff_error *err, int errnum, const char *fmt, ...)
         if (strerror_r(errnum, reason, sizeof reason) != 0) {
             snprintf(reason, sizeof reason, "error %d", errnum);
         }
+        char text[FF_ERROR_MESSAGE_SIZE];
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
+        int n = vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
-        if (n >= 0 && (size_t)n < sizeof err->message) {
-            snprintf(err->message + n, sizeof err->message - (size_t)n,
-                     ": %s", reason);
+        if (n >= 0 && (size_t)n < sizeof text) {
+            snprintf(text + n, sizeof text - (size_t)n, ": %s", reason);
         }
+        set_message(err, text);
         err->code = FF_STATUS_ERR_IO;
     }
     return FF_STATUS_ERR_IO;

@@ -539,6 +539,19 @@ START_TEST(framesfile_probe_structure_file)
 }
 END_TEST
 
+START_TEST(framesfile_read_error_is_one_line)
+{
+    // A carriage return and a terminal escape inside a field appear as
+    // escapes in the message, which stays one line.
+    expect_read_error(HEADER
+                      "a.pdb\t1\tA\t5\t.\tALA\tresidue\t0\t1\t2\t3\t"
+                      "1\t0\t0\t0\t1\t0\t0\t0\t1\r2\x1b[2J\n",
+                      FF_STATUS_ERR_FORMAT,
+                      ":3: column R22: invalid number "
+                      "'1\\r2\\x1b[2J'");
+}
+END_TEST
+
 static Suite *
 framesfile_suite(void)
 {
@@ -568,6 +581,7 @@ framesfile_suite(void)
     TEST_ADD(s, framesfile_read_missing_file);
     TEST_ADD(s, framesfile_read_truncated_gzip);
     TEST_ADD(s, framesfile_probe_structure_file);
+    TEST_ADD(s, framesfile_read_error_is_one_line);
     return s;
 }
 

@@ -8,7 +8,9 @@
  * receives the code and one line of text that names the input (file and line
  * where there is one), what is wrong and what the user can do. The message
  * never ends with a newline and never starts with the program name, so a
- * program can print it as "frameflow: MESSAGE".
+ * program can print it as "frameflow: MESSAGE". Control characters that it
+ * quotes from an input, line breaks included, appear as escapes such as \n
+ * or \x1b.
  *
  * The library never prints. An ff_error belongs to the caller; use one per
  * thread.
