@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -716,6 +717,54 @@ atom_total(const gemmi::Structure &st)
     return total;
 }
 
+/* Return whether the integer that text starts with (after blanks and a
+ * sign) lies outside the range of int. */
+bool
+integer_prefix_overflows(const std::string &text)
+{
+    size_t i = text.find_first_not_of(" \t");
+    if (i == std::string::npos) {
+        return false;
+    }
+    long long limit = INT_MAX;
+    if (text[i] == '-' || text[i] == '+') {
+        limit += text[i] == '-' ? 1 : 0;
+        i++;
+    }
+    long long value = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; i++) {
+        value = 10 * value + (text[i] - '0');
+        if (value > limit) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Reject an mmCIF residue number outside the range of int. gemmi 0.5.7
+ * reads integers without an overflow check (string_to_int in
+ * gemmi/atox.hpp). This file is built with -fwrapv, so any such number
+ * wraps instead of being undefined, and this check keeps a wrapped residue
+ * number out of the frames.
+ */
+int
+check_residue_numbers(const char *path, gemmi::cif::Block &block,
+                      ff_error *err)
+{
+    const char *tag = "_atom_site.auth_seq_id";
+    for (const std::string &value : block.find_values(tag)) {
+        if (integer_prefix_overflows(value)) {
+            return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                                "%s: residue number '%.40s' in %s is out of "
+                                "range; residue numbers must lie between "
+                                "%d and %d",
+                                path, value.c_str(), tag, INT_MIN, INT_MAX);
+        }
+    }
+    return 0;
+}
+
 int
 parse_structure(ff_structure *out, const char *path,
                 std::vector<unsigned char> &text, ff_error *err)
@@ -732,6 +781,9 @@ parse_structure(ff_structure *out, const char *path,
                                 "%s: mmCIF file without a data block", path);
         }
         int status = check_cif_atoms(path, doc.blocks[0], err);
+        if (status == 0) {
+            status = check_residue_numbers(path, doc.blocks[0], err);
+        }
         if (status != 0) {
             return status;
         }

@@ -378,6 +378,71 @@ START_TEST(structure_read_memory_matches_file)
 }
 END_TEST
 
+/* An mmCIF file of one alanine whose _atom_site.id and auth_seq_id are
+ * serial and seqnum. */
+static char *
+alanine_cif(const char *serial, const char *seqnum)
+{
+    static char text[2048];
+    const char *names[] = {"N", "CA", "C"};
+
+    int n = snprintf(text, sizeof text,
+                     "data_test\nloop_\n_atom_site.group_PDB\n"
+                     "_atom_site.id\n_atom_site.type_symbol\n"
+                     "_atom_site.label_atom_id\n_atom_site.label_alt_id\n"
+                     "_atom_site.label_comp_id\n_atom_site.label_asym_id\n"
+                     "_atom_site.label_seq_id\n_atom_site.Cartn_x\n"
+                     "_atom_site.Cartn_y\n_atom_site.Cartn_z\n"
+                     "_atom_site.occupancy\n_atom_site.B_iso_or_equiv\n"
+                     "_atom_site.auth_seq_id\n_atom_site.auth_asym_id\n");
+    for (int i = 0; i < 3; i++) {
+        n += snprintf(text + n, sizeof text - (size_t)n,
+                      "ATOM %s%d %c %s . ALA A 1 %d.0 0.5 0.0 1.0 20.0 %s A\n",
+                      serial, i, names[i][0], names[i], i, seqnum);
+    }
+    return text;
+}
+
+START_TEST(structure_residue_number_out_of_range)
+{
+    ff_error err;
+
+    // The largest and smallest int are residue numbers like any other.
+    const char *fine[] = {"2147483647", "-2147483648", "0042"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        const char *text = alanine_cif("", fine[i]);
+        ff_structure *st = ff_structure_read_memory(text, strlen(text),
+                                                    "in.cif", &err);
+        ck_assert_msg(st != NULL, "%s: %s", fine[i], err.message);
+        ff_structure_residue res;
+        ff_structure_get_residue(&res, st, 0, 0, 0);
+        ck_assert_int_eq(res.seqnum, (int32_t)strtol(fine[i], NULL, 10));
+        ff_structure_free(st);
+    }
+
+    // One past them, and a number with an insertion code, are rejected.
+    const char *bad[] = {"2147483648", "-2147483649", "99999999999A"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *text = alanine_cif("", bad[i]);
+        ck_assert_ptr_null(ff_structure_read_memory(text, strlen(text),
+                                                    "in.cif", &err));
+        ck_assert_int_eq(err.code, FF_STATUS_ERR_FORMAT);
+        ck_assert_msg(strstr(err.message, "in.cif: residue number") != NULL,
+                      "%s", err.message);
+        ck_assert_msg(strstr(err.message, bad[i]) != NULL, "%s",
+                      err.message);
+    }
+
+    // An atom serial number out of range is ignored, as gemmi ignores a
+    // serial that is no number.
+    const char *text = alanine_cif("99999999999", "7");
+    ff_structure *st = ff_structure_read_memory(text, strlen(text), "in.cif",
+                                                &err);
+    ck_assert_msg(st != NULL, "%s", err.message);
+    ff_structure_free(st);
+}
+END_TEST
+
 static Suite *
 structure_suite(void)
 {
@@ -393,6 +458,7 @@ structure_suite(void)
     TEST_ADD(s, structure_open_gemmi_parse_error);
     TEST_ADD(s, structure_gemmi_version);
     TEST_ADD(s, structure_read_memory_matches_file);
+    TEST_ADD(s, structure_residue_number_out_of_range);
     return s;
 }
 
