@@ -60,10 +60,15 @@ find "tests/fuzz/corpus/$target" "tests/fuzz/regressions/$target" \
 log=$run/fuzz.log
 
 # The frames file target writes scratch files, and the writer's fsync makes
-# that about 20 times slower on a disk than in memory.
+# that about 20 times slower on a disk than in memory. A crashing run leaves
+# its scratch folder behind, so each run gets one that is removed at exit.
+scratch_base=${TMPDIR:-/tmp}
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
-    export TMPDIR=/dev/shm
+    scratch_base=/dev/shm
 fi
+scratch=$(mktemp -d "$scratch_base/frameflow-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 
 echo "fuzz: running fuzz-$target for $seconds s; log in $log"
 status=0
