@@ -10,8 +10,8 @@
 # which the seed corpus tests/fuzz/corpus/TARGET and the inputs of
 # tests/fuzz/regressions/TARGET are copied, and which keeps what earlier runs
 # added. Crashes, leaks, timeouts and out-of-memory inputs go to
-# build-fuzz/run-TARGET/findings. Prints the executions run and every
-# finding, and exits 1 when there is one. Extra options go to libFuzzer, for
+# build-fuzz/run-TARGET/findings. Prints the executions run, the coverage
+# and every finding of this run, and exits 1 when there is one. Extra options go to libFuzzer, for
 # example -max_len=4096.
 set -euo pipefail
 
@@ -58,6 +58,8 @@ mkdir -p "$run/corpus" "$run/findings"
 find "tests/fuzz/corpus/$target" "tests/fuzz/regressions/$target" \
     -type f ! -name '.*' -exec cp {} "$run/corpus/" \;
 log=$run/fuzz.log
+# Findings of earlier runs stay; this run reports those newer than the mark.
+touch "$run/started"
 
 # The frames file target writes scratch files, and the writer's fsync makes
 # that about 20 times slower on a disk than in memory. A crashing run leaves
@@ -84,7 +86,7 @@ timeout --kill-after=30 $((seconds + 120)) \
 grep -E '^#[0-9]+' "$log" | tail -n 1 || true
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' \
     "$log" || true
-findings=$(find "$run/findings" -type f | sort)
+findings=$(find "$run/findings" -type f -newer "$run/started" | sort)
 if [[ -n $findings ]]; then
     echo "fuzz: findings (libFuzzer status $status):"
     echo "$findings"

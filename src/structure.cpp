@@ -765,6 +765,47 @@ check_residue_numbers(const char *path, gemmi::cif::Block &block,
     return 0;
 }
 
+/* Return whether the line at p (n bytes) starts with record, compared as
+ * gemmi compares record names: the first four letters, in any case. */
+bool
+is_record(const unsigned char *p, size_t n, const char *record)
+{
+    if (n < 4) {
+        return false;
+    }
+    for (int k = 0; k < 4; k++) {
+        if ((p[k] & ~0x20u) != ((unsigned char)record[k] & ~0x20u)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Overwrite the SSBOND and LINK records of PDB text with blanks, keeping
+ * the line breaks. gemmi 0.5.7 reads a bond distance from columns 74-78 of
+ * such a record when the line is longer than 73 characters, also when it
+ * ends before column 78, and then reads past the end of its copy of the
+ * line. frameflow reads no bonds, so the records can go.
+ */
+void
+blank_bond_records(std::vector<unsigned char> &text)
+{
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = start;
+        while (end < text.size() && text[end] != '\n') {
+            end++;
+        }
+        const unsigned char *line = text.data() + start;
+        if (is_record(line, end - start, "SSBOND")
+            || is_record(line, end - start, "LINK")) {
+            std::memset(text.data() + start, ' ', end - start);
+        }
+        start = end + 1;
+    }
+}
+
 int
 parse_structure(ff_structure *out, const char *path,
                 std::vector<unsigned char> &text, ff_error *err)
@@ -794,6 +835,7 @@ parse_structure(ff_structure *out, const char *path,
         if (status != 0) {
             return status;
         }
+        blank_bond_records(text);
         out->st = gemmi::read_pdb_from_memory(data, text.size(), path);
     }
     if (atom_total(out->st) == 0) {
