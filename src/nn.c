@@ -152,7 +152,12 @@ sincos_turns(double *s_out, double *c_out, double u)
     const double round_magic = 6755399441055744.0;  // 1.5 * 2^52
     const double two_pi = 6.283185307179586;
 
-    double r = u - ((u + round_magic) - round_magic);
+    // Adding and subtracting round_magic rounds exactly only for |u| below
+    // 2^51 (at u = 2^106 it leaves r = 2^53). Every double from 2^51 up is
+    // a whole or half turn, which rint reduces exactly, and an infinite u
+    // gives NaN, as sin does.
+    double r = fabs(u) < 0x1p51 ? u - ((u + round_magic) - round_magic)
+                                : u - rint(u);
     double q = (4.0 * r + round_magic) - round_magic;
     double a = two_pi * (r - 0.25 * q);
     double a2 = a * a;
@@ -176,8 +181,9 @@ sincos_turns(double *s_out, double *c_out, double u)
     c = c * a2 - 0.5;
     c = c * a2 + 1.0;
 
-    // Rotate by q quarter turns: (sin, cos) of a + q pi / 2.
-    int quadrant = (int)q & 3;
+    // Rotate by q quarter turns: (sin, cos) of a + q pi / 2. q is -2 to 2,
+    // or NaN, when s and c are NaN already.
+    int quadrant = isnan(q) ? 0 : (int)q & 3;
     double sin_v = (quadrant & 1) ? c : s;
     double cos_v = (quadrant & 1) ? s : c;
     *s_out = (quadrant & 2) ? -sin_v : sin_v;

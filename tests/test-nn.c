@@ -377,6 +377,31 @@ START_TEST(nn_fourier_matches_libm)
 }
 END_TEST
 
+START_TEST(nn_fourier_huge_arguments)
+{
+    // Arguments t w, in turns, from 2^51 up: whole or half turns.
+    const double t[] = {0x1p51 - 0.5, 0x1p51 + 0.5, -(0x1p51 + 1.5),
+                        0x1p52 + 1.0, 0x1p106, -0x1p106, 1e300};
+    const double sin_expected[] = {0, 0, 0, 0, 0, 0, 0};
+    const double cos_expected[] = {-1, -1, -1, 1, 1, 1, 1};
+    enum { ROWS = sizeof t / sizeof t[0] };
+    const float w = 1.0f;
+    float f[2 * ROWS];
+
+    ff_nn_fourier_forward(f, 2, t, &w, 1, ROWS);
+    for (int i = 0; i < ROWS; i++) {
+        ck_assert_double_eq_tol(f[2 * i], sin_expected[i], 1e-7);
+        ck_assert_double_eq_tol(f[2 * i + 1], cos_expected[i], 1e-7);
+    }
+
+    // An infinite argument gives NaN, as sin and cos of it do.
+    const double inf[1] = {INFINITY};
+    ff_nn_fourier_forward(f, 2, inf, &w, 1, 1);
+    ck_assert(isnan(f[0]));
+    ck_assert(isnan(f[1]));
+}
+END_TEST
+
 START_TEST(nn_concat_pair)
 {
     float src[6] = {1, 2, 3, 4, 5, 6};
@@ -411,6 +436,7 @@ nn_suite(void)
     TEST_ADD(s, nn_silu_matches_fd);
     TEST_ADD(s, nn_exp_accuracy);
     TEST_ADD(s, nn_fourier_matches_libm);
+    TEST_ADD(s, nn_fourier_huge_arguments);
     TEST_ADD(s, nn_concat_pair);
     return s;
 }
