@@ -678,10 +678,10 @@ build_chain(ff_frameset *set, build_context *ctx, const char *chain,
     }
 
     sum->residues = n;
-    // At most every residue and K frames after each: one allocation for
-    // the chain.
-    size_t most = n * ((size_t)ctx->opt->interpolate + 1);
-    status = ff_frameset_reserve(set, most, err);
+    // At most every residue and K frames after each, reserved in one
+    // allocation for the chain.
+    size_t max_frames = n * ((size_t)ctx->opt->interpolate + 1);
+    status = ff_frameset_reserve(set, max_frames, err);
     if (status != 0) {
         return status;
     }

@@ -13,10 +13,10 @@
 /*
  * Write v as printf("%.17g") does into out, which has room for FF_G17_MAX
  * bytes, NUL-terminate it and return its length. Reading the text back with
- * strtod gives v exactly. Values from 1e-4 to below 1e15 in magnitude, the
- * range of coordinates and rotation entries, are converted with exact
- * 128-bit integer arithmetic, several times faster than snprintf; other
- * values go through snprintf.
+ * strtod gives v exactly. Magnitudes from 1e-4 to below 1e15, which cover
+ * coordinates and rotation entries, are converted with exact 128-bit integer
+ * arithmetic, several times faster than snprintf. Other values go through
+ * snprintf.
  */
 size_t ff_format_g17(char *out, double v);
 
