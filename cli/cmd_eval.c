@@ -84,6 +84,13 @@ parse_args(eval_args *a, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:m:qvh", long_options, NULL))
            != -1) {
+        int shared = cli_getopt_shared("eval", c, argv);
+        if (shared < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (shared > 0) {
+            continue;
+        }
         switch (c) {
         case 'r':
             a->reference = optarg;
@@ -101,18 +108,9 @@ parse_args(eval_args *a, int argc, char **argv)
             }
             a->threads = (int)n;
             break;
-        case 'q':
-            cli_verbosity = CLI_LEVEL_ERROR;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
         case 'h':
             print_help();
             return -1;
-        case ':':
-            return cli_usage_error("eval", "%s needs a value",
-                                   argv[optind - 1]);
         default:
             return cli_usage_error("eval", "unknown option '%s'",
                                    argv[optind - 1]);

@@ -122,6 +122,13 @@ cmd_export(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL))
            != -1) {
+        int shared = cli_getopt_shared("export", c, argv);
+        if (shared < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (shared > 0) {
+            continue;
+        }
         switch (c) {
         case 'o':
             out.path = optarg;
@@ -138,18 +145,9 @@ cmd_export(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
-        case 'q':
-            cli_verbosity = CLI_LEVEL_ERROR;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
         case 'h':
             print_help();
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error("export", "%s needs a value",
-                                   argv[optind - 1]);
         default:
             return cli_usage_error("export", "unknown option '%s'",
                                    argv[optind - 1]);

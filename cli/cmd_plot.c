@@ -133,6 +133,13 @@ cmd_plot(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL))
            != -1) {
+        int shared = cli_getopt_shared("plot", c, argv);
+        if (shared < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (shared > 0) {
+            continue;
+        }
         switch (c) {
         case 'o':
             output = optarg;
@@ -140,18 +147,9 @@ cmd_plot(int argc, char **argv)
         case 'T':
             title = optarg;
             break;
-        case 'q':
-            cli_verbosity = CLI_LEVEL_ERROR;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
         case 'h':
             print_help();
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error("plot", "%s needs a value",
-                                   argv[optind - 1]);
         default:
             return cli_usage_error("plot", "unknown option '%s'",
                                    argv[optind - 1]);

@@ -163,12 +163,6 @@ parse_option(sample_args *a, int c, const char *value)
         }
         a->opts.batch = (size_t)n;
         return 0;
-    case 'q':
-        cli_verbosity = CLI_LEVEL_ERROR;
-        return 0;
-    case 'v':
-        cli_verbosity++;
-        return 0;
     default:
         return 1;
     }
@@ -212,9 +206,12 @@ parse_args(sample_args *a, int argc, char **argv)
             print_help();
             return -1;
         }
-        if (c == ':') {
-            return cli_usage_error("sample", "%s needs a value",
-                                   argv[optind - 1]);
+        int shared = cli_getopt_shared("sample", c, argv);
+        if (shared < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (shared > 0) {
+            continue;
         }
         if (c == '?') {
             return cli_usage_error("sample", "unknown option '%s'",

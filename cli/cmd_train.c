@@ -229,6 +229,13 @@ parse_args(train_args *a, int argc, char **argv)
     a->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL)) != -1) {
+        int shared = cli_getopt_shared("train", c, argv);
+        if (shared < 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (shared > 0) {
+            continue;
+        }
         switch (c) {
         case 'o':
             a->output = optarg;
@@ -254,18 +261,9 @@ parse_args(train_args *a, int argc, char **argv)
         case OPT_LOSS_LOG:
             a->loss_log = optarg;
             break;
-        case 'q':
-            cli_verbosity = CLI_LEVEL_ERROR;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
         case 'h':
             print_help();
             return -1;
-        case ':':
-            return cli_usage_error("train", "%s needs a value",
-                                   argv[optind - 1]);
         case '?':
             return cli_usage_error("train", "unknown option '%s'",
                                    argv[optind - 1]);

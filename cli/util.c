@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -100,6 +101,24 @@ cli_usage_error(const char *command, const char *fmt, ...)
     print_line(hint, fmt, ap);
     va_end(ap);
     return CLI_EXIT_USAGE;
+}
+
+int
+cli_getopt_shared(const char *command, int opt, char **argv)
+{
+    switch (opt) {
+    case 'q':
+        cli_verbosity = CLI_LEVEL_ERROR;
+        return 1;
+    case 'v':
+        cli_verbosity++;
+        return 1;
+    case ':':
+        cli_usage_error(command, "%s needs a value", argv[optind - 1]);
+        return -1;
+    default:
+        return 0;
+    }
 }
 
 void

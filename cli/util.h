@@ -47,6 +47,15 @@ void cli_report(const ff_error *err);
 int cli_usage_error(const char *command, const char *fmt, ...)
     CLI_PRINTF(2, 3);
 
+/*
+ * Apply an option that every getopt_long command shares: -q, -v, and
+ * getopt's ':' for an option given without its value. opt is what
+ * getopt_long returned, with optind past the option. Return 1 when opt was
+ * one of these, 0 when it is not, or -1 after printing a usage error that
+ * names command.
+ */
+int cli_getopt_shared(const char *command, int opt, char **argv);
+
 /* Print "frameflow: MESSAGE" to stderr when level <= cli_verbosity. */
 void cli_log(int level, const char *fmt, ...) CLI_PRINTF(2, 3);
 
