@@ -187,14 +187,6 @@ emit_to_block(void *target, const void *data, size_t n)
 }
 
 static int
-ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s);
-    size_t m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int
 has_separator(const char *s)
 {
     return strpbrk(s, "\t\n\r") != NULL;
@@ -210,7 +202,7 @@ ff_framesfile_open(const char *path, ff_error *err)
         ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
     }
-    file->gzip = ends_with(path, ".gz");
+    file->gzip = ff_outfile_gzip_name(path);
     file->out = ff_outfile_open(path, FF_OUTFILE_PLAIN, err);
     if (file->out == NULL) {
         free(file->path);

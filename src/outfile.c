@@ -66,13 +66,12 @@ set_io_error(ff_error *err, int errnum, const char *path, const char *what)
     return status;
 }
 
-static int
-ends_with(const char *s, const char *suffix)
+int
+ff_outfile_gzip_name(const char *path)
 {
-    size_t n = strlen(s);
-    size_t m = strlen(suffix);
+    size_t n = strlen(path);
 
-    return n >= m && strcmp(s + n - m, suffix) == 0;
+    return n >= 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
 /*
@@ -189,17 +188,15 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
         goto fail;
     }
 
-    int fast = (mode & FF_OUTFILE_FAST) != 0;
-    mode &= ~FF_OUTFILE_FAST;
     int gzip = mode == FF_OUTFILE_GZIP
-               || (mode == FF_OUTFILE_BY_NAME && ends_with(path, ".gz"));
+               || (mode == FF_OUTFILE_BY_NAME && ff_outfile_gzip_name(path));
     if (gzip) {
         out->sync_fd = dup(out->fd);
         if (out->sync_fd < 0) {
             set_io_error(err, errno, path, "cannot open for writing");
             goto fail;
         }
-        out->gz = gzdopen(out->fd, fast ? "wb1" : "wb6");
+        out->gz = gzdopen(out->fd, "wb6");
         if (out->gz == NULL) {
             ff_error_set(err, FF_STATUS_ERR_NOMEM,
                          "%s: cannot start gzip compression", path);

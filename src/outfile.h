@@ -32,11 +32,12 @@ typedef struct ff_outfile ff_outfile;
 enum ff_outfile_mode {
     FF_OUTFILE_PLAIN = 0,
     FF_OUTFILE_GZIP = 1,
-    FF_OUTFILE_BY_NAME = 2, /* gzip when the path ends in ".gz" */
-    FF_OUTFILE_FAST = 4     /* flag: gzip at level 1 instead of 6, for
-                               output that compresses little better at
-                               higher levels */
+    FF_OUTFILE_BY_NAME = 2  /* gzip when ff_outfile_gzip_name(path) */
 };
+
+/* Return 1 when path ends in ".gz", the names that FF_OUTFILE_BY_NAME
+ * compresses, and 0 otherwise. */
+int ff_outfile_gzip_name(const char *path);
 
 /*
  * Start writing path. Return a handle, or NULL with err filled when the
