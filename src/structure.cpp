@@ -486,7 +486,7 @@ check_pdb_atom(const char *path, size_t number, const char *record,
  * Check the ATOM and HETATM records of a PDB file before gemmi reads it.
  * gemmi takes what it can from a damaged record without an error: it reads
  * "1.0x0" as 1.0, a tab shifts every later column, and a second copy of an
- * atom stays beside the first. Records are told apart as gemmi does, and
+ * atom stays beside the first. Records are recognised as gemmi does, and
  * like gemmi the check stops at END.
  */
 int
