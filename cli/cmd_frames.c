@@ -72,7 +72,11 @@ print_summary(frames_run *run, const char *path,
     }
 }
 
-/* Format and compress one input's frames in the thread that read them. */
+/*
+ * Format and compress one input's frames in the thread that read them.
+ * NOTE: for a plain output the block is the input's whole text, about 300
+ * bytes a frame, held until its turn to be written.
+ */
 static void *
 encode_frames(void *user, const ff_frameset *set, ff_error *err)
 {
