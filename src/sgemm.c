@@ -127,20 +127,30 @@ ff_sgemm_kernel_name(void)
 
 /*
  * C[MR x NR] (+)= A Bp over kc steps, then the finish when fin is not
- * NULL. Inlined into callers with a constant row_step or step, so that the
+ * NULL. Rows from rows on read A's last row again (their results are
+ * thrown away by the caller), so a tile cut by the edge of A reads nothing
+ * outside it; wide is 2 for NR columns or 1 for the first NR / 2. Inlined
+ * into callers with constant rows, wide, row_step or step, so that the
  * address arithmetic folds away.
  */
 static inline __attribute__((always_inline)) void
 kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
-            const float *bp, int kc, int load, const tile_finish *fin)
+            const float *bp, int kc, int load, const tile_finish *fin,
+            int rows, int wide)
 {
     __m512 acc[MR][2];
+    size_t offset[MR];
 
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+        offset[r] = (size_t)(r < rows ? r : rows - 1) * row_step;
+    }
     if (load) {
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
             acc[r][0] = _mm512_loadu_ps(c + (size_t)r * ldc);
-            acc[r][1] = _mm512_loadu_ps(c + (size_t)r * ldc + 16);
+            acc[r][1] = wide == 2 ? _mm512_loadu_ps(c + (size_t)r * ldc + 16)
+                                  : _mm512_setzero_ps();
         }
     } else {
 #pragma GCC unroll 12
@@ -152,12 +162,14 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
 
     for (int p = 0; p < kc; p++) {
         __m512 b0 = _mm512_load_ps(bp);
-        __m512 b1 = _mm512_load_ps(bp + 16);
+        __m512 b1 = wide == 2 ? _mm512_load_ps(bp + 16) : b0;
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(a[r * row_step]);
+            __m512 av = _mm512_set1_ps(a[offset[r]]);
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            if (wide == 2) {
+                acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            }
         }
         a += step;
         bp += NR;
@@ -215,10 +227,12 @@ ff_sgemm_kernel_name(void)
  * compiler may vectorise them for whatever instruction set it targets. */
 static inline void
 kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
-            const float *bp, int kc, int load, const tile_finish *fin)
+            const float *bp, int kc, int load, const tile_finish *fin,
+            int rows, int wide)
 {
     float acc[MR][NR];
 
+    (void)wide;
     for (int r = 0; r < MR; r++) {
         for (int j = 0; j < NR; j++) {
             acc[r][j] = load ? c[(size_t)r * ldc + j] : 0.0f;
@@ -226,7 +240,7 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
     }
     for (int p = 0; p < kc; p++) {
         for (int r = 0; r < MR; r++) {
-            float av = a[r * row_step];
+            float av = a[(size_t)(r < rows ? r : rows - 1) * row_step];
             for (int j = 0; j < NR; j++) {
                 acc[r][j] = fmaf(av, bp[j], acc[r][j]);
             }
@@ -255,21 +269,40 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
 
 #endif
 
-/* The kernel for row-major A, read in place. */
+/* The kernel for a whole tile with row-major A, read in place. */
 static void
 kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
             int kc, int load, const tile_finish *fin)
 {
-    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin);
+    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin, MR, 2);
 }
 
-/* The kernel for A stored by steps: MR values per step (packed) or a
- * transposed matrix with leading dimension step. */
+/* The kernel for a whole tile with A stored by steps: a transposed matrix
+ * with leading dimension step. */
 static void
 kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
              int kc, int load, const tile_finish *fin)
 {
-    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin);
+    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, 2);
+}
+
+/* The kernel for a tile cut by the edge of C, into a full-size local tile:
+ * rows of A's rows are read, and one vector of columns when cols fit. */
+static void
+kernel_edge(float *tile, const float *a, size_t row_step, size_t step,
+            const float *bp, int kc, int rows, int cols)
+{
+    if (cols <= NR / 2) {
+        if (step == 1) {
+            kernel_body(tile, NR, a, row_step, 1, bp, kc, 1, NULL, rows, 1);
+        } else {
+            kernel_body(tile, NR, a, 1, step, bp, kc, 1, NULL, rows, 1);
+        }
+    } else if (step == 1) {
+        kernel_body(tile, NR, a, row_step, 1, bp, kc, 1, NULL, rows, 2);
+    } else {
+        kernel_body(tile, NR, a, 1, step, bp, kc, 1, NULL, rows, 2);
+    }
 }
 
 /* Apply a finish to a rows x cols corner of a tile, element by element,
@@ -300,8 +333,8 @@ finish_scalar(float *c, int ldc, int rows, int cols, const tile_finish *fin)
  * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
  * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
  * relative to the tile's first row and first step. A tile cut by the edge
- * of C goes through a full-size local copy, and its left operand through a
- * zero-padded panel, so that its chains are those of whole tiles.
+ * of C goes through a full-size local copy; its chains are those of whole
+ * tiles.
  */
 static void
 run_tile(float *c, int ldc, int rows, int cols, const float *a,
@@ -317,8 +350,7 @@ run_tile(float *c, int ldc, int rows, int cols, const float *a,
         return;
     }
 
-    float tile[MR * NR];
-    float panel[MR * KC];
+    _Alignas(64) float tile[MR * NR];
     memset(tile, 0, sizeof tile);
     if (load) {
         for (int r = 0; r < rows; r++) {
@@ -326,12 +358,7 @@ run_tile(float *c, int ldc, int rows, int cols, const float *a,
                    (size_t)cols * sizeof(float));
         }
     }
-    for (int p = 0; p < kc; p++) {
-        for (int r = 0; r < MR; r++) {
-            panel[p * MR + r] = r < rows ? a[r * row_step + p * step] : 0.0f;
-        }
-    }
-    kernel_steps(tile, NR, panel, MR, bp, kc, 1, NULL);
+    kernel_edge(tile, a, row_step, step, bp, kc, rows, cols);
     if (fin != NULL) {
         finish_scalar(tile, NR, rows, cols, fin);
     }
