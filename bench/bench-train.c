@@ -3,6 +3,7 @@
  * matrix-multiply rate of the same shapes measured in the same run.
  *
  * Usage: bench-train [--threads N] [--blas LIBRARY] [--steps N]
+ *                    [--arch small|deep]
  *
  * Prints tab-separated rows:
  *   sgemm  KERNEL  PRODUCT  MxNxK  THREADS  MEDIAN_MS  GFLOP/S
@@ -297,6 +298,7 @@ main(int argc, char **argv)
     int threads = 1;
     int steps = 30;
     const char *blas_path = NULL;
+    const char *arch = NULL;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -305,11 +307,18 @@ main(int argc, char **argv)
             steps = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--blas") == 0 && i + 1 < argc) {
             blas_path = argv[++i];
+        } else if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) {
+            arch = argv[++i];
         } else {
             fprintf(stderr, "usage: bench-train [--threads N] [--steps N] "
-                    "[--blas LIBRARY]\n");
+                    "[--blas LIBRARY] [--arch small|deep]\n");
             return 2;
         }
+    }
+    if (arch != NULL && strcmp(arch, "small") != 0
+        && strcmp(arch, "deep") != 0) {
+        fprintf(stderr, "bench-train: --arch must be small or deep\n");
+        return 2;
     }
     if (threads < 1 || steps < 1 || steps > MAX_REPEAT) {
         fprintf(stderr, "bench-train: --threads must be at least 1 and "
@@ -355,7 +364,11 @@ main(int argc, char **argv)
             bench_products("cblas", blas, shapes[i], threads, steps);
         }
     }
-    bench_training(FF_MODEL_ARCH_SMALL, 500, threads, steps, matmul);
-    bench_training(FF_MODEL_ARCH_DEEP, 1000, threads, steps, matmul);
+    if (arch == NULL || strcmp(arch, "small") == 0) {
+        bench_training(FF_MODEL_ARCH_SMALL, 500, threads, steps, matmul);
+    }
+    if (arch == NULL || strcmp(arch, "deep") == 0) {
+        bench_training(FF_MODEL_ARCH_DEEP, 1000, threads, steps, matmul);
+    }
     return 0;
 }
