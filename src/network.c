@@ -503,15 +503,19 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
     if (rows > 0) {
         float *dtime = w->dtime + b * FF_NETWORK_EMBED;
         float *dcat0 = w->dcat0 + b * CAT_WIDTH;
-        ff_nn_concat_forward(dtime, FF_NETWORK_EMBED,
-                             dcat0 + FF_NETWORK_EMBED, CAT_WIDTH, rows,
-                             FF_NETWORK_EMBED);
+        const float *dy_time = dcat0 + FF_NETWORK_EMBED;
+        int lddy_time = CAT_WIDTH;
         if (net->head_start < net->layer_count) {
+            ff_nn_concat_forward(dtime, FF_NETWORK_EMBED,
+                                 dcat0 + FF_NETWORK_EMBED, CAT_WIDTH, rows,
+                                 FF_NETWORK_EMBED);
             ff_nn_concat_backward(dtime, FF_NETWORK_EMBED,
                                   w->dcat1 + b * CAT_WIDTH + FF_NETWORK_EMBED,
                                   CAT_WIDTH, rows, FF_NETWORK_EMBED);
+            dy_time = dtime;
+            lddy_time = FF_NETWORK_EMBED;
         }
-        ff_nn_silu_backward(dtime, FF_NETWORK_EMBED, dtime, FF_NETWORK_EMBED,
+        ff_nn_silu_backward(dtime, FF_NETWORK_EMBED, dy_time, lddy_time,
                             w->z_time + b * FF_NETWORK_EMBED,
                             FF_NETWORK_EMBED,
                             w->s_time + b * FF_NETWORK_EMBED, rows,
