@@ -1,5 +1,6 @@
 #include "sgemm.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,33 @@ ff_sgemm_pack_nt_panel(float *packed, const float *W, int ldw, int n, int k,
     int j0 = jp * NR;
     int cols = n - j0 < NR ? n - j0 : NR;
 
+#if defined(__AVX512F__)
+    // Each step gathers one column of W's rows j0.. in two vectors; the
+    // masks leave columns past n zero. The row offsets must fit an int.
+    if (ldw <= INT_MAX / NR) {
+        __m512i rows = _mm512_mullo_epi32(
+            _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+                             1, 0),
+            _mm512_set1_epi32(ldw));
+        __m512i rows_hi = _mm512_add_epi32(rows,
+                                           _mm512_set1_epi32(16 * ldw));
+        __mmask16 lo = (__mmask16)(cols >= 16 ? 0xffffu
+                                   : (1u << cols) - 1u);
+        __mmask16 hi = (__mmask16)(cols >= NR ? 0xffffu
+                                   : cols > 16 ? (1u << (cols - 16)) - 1u
+                                   : 0u);
+        const float *base = W + (size_t)j0 * ldw;
+        for (int p = 0; p < k; p++) {
+            __m512 v0 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lo,
+                                                 rows, base + p, 4);
+            __m512 v1 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), hi,
+                                                 rows_hi, base + p, 4);
+            _mm512_store_ps(dst + (size_t)p * NR, v0);
+            _mm512_store_ps(dst + (size_t)p * NR + 16, v1);
+        }
+        return;
+    }
+#endif
     for (int c = 0; c < cols; c++) {
         const float *src = W + (size_t)(j0 + c) * ldw;
         for (int p = 0; p < k; p++) {
