@@ -202,6 +202,15 @@ check_text(const char *path, const std::vector<unsigned char> &data,
     size_t n = data.size() < kSniffBytes ? data.size() : kSniffBytes;
     size_t odd = 0;
 
+    // A model file starts with "FFMODEL" and a NUL byte (src/modelfile.c).
+    static const char model_magic[] = "FFMODEL";
+    if (data.size() >= sizeof model_magic
+        && std::memcmp(data.data(), model_magic, sizeof model_magic) == 0) {
+        return ff_error_set(err, FF_STATUS_ERR_FORMAT,
+                            "%s: a frameflow model, not a PDB or mmCIF "
+                            "file; models go to 'frameflow sample', "
+                            "'info' or 'train --resume'", path);
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = data[i];
         if (c == 0) {

@@ -211,6 +211,16 @@ apply_options(ff_model *m, const ff_train_options *opt, ff_error *err)
     if (status != 0) {
         return status;
     }
+    // Decoupled weight decay multiplies every weight by 1 - lr wd per
+    // step: at 0 or below it wipes out or flips the weights.
+    if (cfg.learning_rate * cfg.weight_decay >= 1.0) {
+        return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                            "learning rate %g times weight decay %g is %g; "
+                            "at 1 or more each step wipes out or flips the "
+                            "weights, so lower either", cfg.learning_rate,
+                            cfg.weight_decay,
+                            cfg.learning_rate * cfg.weight_decay);
+    }
     m->config = cfg;
     return 0;
 }
@@ -344,18 +354,24 @@ mean_loss(const ff_trainer *tr)
     return total / tr->batch;
 }
 
-/* Return whether none of the n values at v is NaN or infinite. */
+/*
+ * Return whether every gradient value at g is finite and below 2^63 in
+ * magnitude, so that its square, which AdamW adds to the second moment,
+ * stays finite in float.
+ */
 static int
-all_finite(const float *v, size_t n)
+gradient_usable(const float *g, size_t n)
 {
-    // A float is NaN or infinite when its exponent bits are all ones. The
-    // loop has no early exit, so that it runs on whole vectors.
+    // The exponent bits of 2^63 and above, NaN and infinity included, are
+    // at least 127 + 63. The loop has no early exit, so that it runs on
+    // whole vectors.
+    const uint32_t limit = (127u + 63u) << 23;
     uint32_t bad = 0;
 
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
-        memcpy(&bits, v + i, sizeof bits);
-        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+        memcpy(&bits, g + i, sizeof bits);
+        bad |= (uint32_t)((bits & 0x7f800000u) >= limit);
     }
     return bad == 0;
 }
@@ -420,8 +436,10 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
 #pragma omp barrier
 
         // A gradient that is not finite would make the weights NaN, often
-        // while the loss still looks finite, so no thread updates then.
-        if (!all_finite(tr->grad + first, last - first)) {
+        // while the loss still looks finite, and one whose square
+        // overflows would make the second moment infinite and stall the
+        // update, so no thread updates then.
+        if (!gradient_usable(tr->grad + first, last - first)) {
 #pragma omp atomic write
             bad_gradient = 1;
         }
@@ -444,13 +462,16 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
     if (!isfinite(mean)) {
         return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
                             "the training loss is not finite at step %llu; "
-                            "lower the learning rate",
+                            "lower the learning rate, the weight decay or "
+                            "the translation scale",
                             (unsigned long long)step + 1);
     }
     if (bad_gradient) {
         return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
-                            "the gradient is not finite at step %llu; "
-                            "lower the learning rate",
+                            "the gradient overflows at step %llu (a value "
+                            "is NaN, infinite or beyond 2^63); lower the "
+                            "learning rate, the weight decay or the "
+                            "translation scale",
                             (unsigned long long)step + 1);
     }
     m->config.step = step + 1;
