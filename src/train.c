@@ -212,7 +212,7 @@ apply_options(ff_model *m, const ff_train_options *opt, ff_error *err)
         return status;
     }
     // Decoupled weight decay multiplies every weight by 1 - lr wd per
-    // step: at 0 or below it wipes out or flips the weights.
+    // step, so at 0 or below it wipes out or flips the weights.
     if (cfg.learning_rate * cfg.weight_decay >= 1.0) {
         return ff_error_set(err, FF_STATUS_ERR_INVALID,
                             "learning rate %g times weight decay %g is %g; "
