@@ -110,9 +110,9 @@ print_help(void)
     printf("      --resume MODEL       continue training MODEL; batch, lr "
            "and weight decay\n"
            "                           default to its stored values\n");
-    printf("      --loss-log FILE      write step,loss,seconds per step as "
-           "CSV (appended to\n"
-           "                           when resuming)\n");
+    printf("      --loss-log FILE      write step,loss,seconds since this "
+           "run started as\n"
+           "                           CSV (appended to when resuming)\n");
     printf("  -q, --quiet              print errors only\n"
            "  -v, --verbose            print more detail\n"
            "  -h, --help               show this help and exit\n");
@@ -308,13 +308,72 @@ check_resume_options(const train_args *a, const ff_model_config *c)
     } else if (a->translation_scale_set
                && a->translation_scale != c->translation_scale) {
         fixed = "--translation-scale";
-    } else if (a->no_center) {
+    } else if (a->no_center && (c->center[0] != 0.0 || c->center[1] != 0.0
+                                || c->center[2] != 0.0)) {
         fixed = "--no-center";
     }
     if (fixed != NULL) {
         return cli_usage_error("train", "%s cannot change when resuming %s: "
                                "the model fixes it; leave the option out",
                                fixed, a->resume);
+    }
+    return 0;
+}
+
+/* Return whether path ends in ".gz". */
+static int
+has_gzip_suffix(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n >= 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
+/*
+ * Check before any reading that the model and the loss log can be
+ * written, and that no output would overwrite an input or the other
+ * output. Return 0, or print one line and return the exit status.
+ */
+static int
+check_paths(const train_args *a, const char *output)
+{
+    if (a->resume != NULL && cli_is_directory(a->resume)) {
+        cli_error("%s: cannot resume: it is a folder; give a model file "
+                  "written by 'frameflow train'", a->resume);
+        return CLI_EXIT_FAILURE;
+    }
+    if (has_gzip_suffix(output)) {
+        return cli_usage_error("train", "%s: model files are not "
+                               "compressed; give a name without .gz",
+                               output);
+    }
+    if (cli_output_check_path(output) != 0
+        || (a->loss_log != NULL && cli_output_check_path(a->loss_log) != 0)) {
+        return CLI_EXIT_FAILURE;
+    }
+    if (a->loss_log != NULL && cli_same_file(output, a->loss_log)) {
+        return cli_usage_error("train", "%s is both the model and the loss "
+                               "log; give --loss-log another name",
+                               a->loss_log);
+    }
+    if (a->loss_log != NULL && a->resume != NULL
+        && cli_same_file(a->resume, a->loss_log)) {
+        return cli_usage_error("train", "%s is both the resumed model and "
+                               "the loss log; give --loss-log another name",
+                               a->loss_log);
+    }
+    for (size_t i = 0; i < a->inputs.entry_count; i++) {
+        const char *input = a->inputs.entries[i].path;
+        const char *clash = cli_same_file(output, input) ? output
+                            : a->loss_log != NULL
+                              && cli_same_file(a->loss_log, input)
+                            ? a->loss_log : NULL;
+        if (clash != NULL) {
+            return cli_usage_error("train", "%s is an input and would be "
+                                   "overwritten; give the %s another name",
+                                   input, clash == output ? "model (-o)"
+                                                          : "loss log");
+        }
     }
     return 0;
 }
@@ -357,6 +416,7 @@ prepare_model(const train_args *a, const ff_frameset *set, int *usage,
 typedef struct run_state {
     ff_model *model;
     const char *output;
+    long target;                 /* --steps */
     long checkpoint_every;
     cli_loss_log loss_log;
     int logging;                 /* whether loss_log is open */
@@ -369,6 +429,18 @@ typedef struct run_state {
     cli_progress progress;
     ff_error err;
 } run_state;
+
+/* Write the --steps option that a resumed run needs to reach target, or
+ * nothing for the default. */
+static void
+format_steps_option(char buf[32], long target)
+{
+    if (target == DEFAULT_STEPS) {
+        buf[0] = '\0';
+    } else {
+        snprintf(buf, 32, " --steps %ld", target);
+    }
+}
 
 /*
  * Fill s->err for a loss log write that failed with errnum at step, saying
@@ -383,12 +455,14 @@ report_log_failure(run_state *s, int errnum, uint64_t step)
     const char *remedy = cli_loss_log_remedy(errnum);
 
     if (s->checkpoint_path != NULL) {
+        char steps[32];
+        format_steps_option(steps, s->target);
         snprintf(s->err.message, sizeof s->err.message,
                  "%s: writing the loss log failed: %s; training stopped at "
                  "step %" PRIu64 " and %s is at step %" PRIu64 "; %s, then "
-                 "continue with --resume %s", path, strerror(errnum), step,
+                 "continue with --resume %s%s", path, strerror(errnum), step,
                  s->checkpoint_path, s->checkpoint_step, remedy,
-                 s->checkpoint_path);
+                 s->checkpoint_path, steps);
     } else {
         snprintf(s->err.message, sizeof s->err.message,
                  "%s: writing the loss log failed: %s; training stopped at "
@@ -420,8 +494,7 @@ on_step(const ff_train_progress *p, void *user)
     }
 
     char extra[96];
-    snprintf(extra, sizeof extra, "step %" PRIu64 "/%" PRIu64 ", loss %.4g",
-             p->step, p->target, s->smoothed);
+    snprintf(extra, sizeof extra, "loss %.4g", s->smoothed);
     cli_progress_update(&s->progress, (long)(p->step - s->first_step), extra);
 
     if (s->checkpoint_every > 0 && p->step % (uint64_t)s->checkpoint_every == 0
@@ -450,6 +523,7 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
     s.loss_log.fd = -1;
     s.model = m;
     s.output = output;
+    s.target = a->steps;
     s.checkpoint_every = a->checkpoint_every;
     s.first_step = c->step;
     if (a->resume != NULL) {
@@ -464,7 +538,6 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
         s.logging = 1;
     }
 
-    cli_install_stop_handler();
     s.start = cli_now();
     cli_progress_start(&s.progress, "train", (long)((uint64_t)a->steps
                                                     - s.first_step));
@@ -475,8 +548,19 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
     cli_loss_log_close(&s.loss_log);
 
     if (status != 0 && status != FF_STATUS_ERR_INTERRUPTED) {
-        cli_report(&s.err);
+        if (status == FF_STATUS_ERR_NUMERIC && s.checkpoint_path != NULL) {
+            cli_error("%s; %s holds step %" PRIu64, s.err.message,
+                      s.checkpoint_path, s.checkpoint_step);
+        } else {
+            cli_report(&s.err);
+        }
         return CLI_EXIT_FAILURE;
+    }
+    if (status == FF_STATUS_ERR_INTERRUPTED) {
+        // Saving may take a while on slow storage. Tell the user, because
+        // a second interrupt would abandon the model.
+        cli_log(CLI_LEVEL_INFO, "stopping at step %" PRIu64 "; writing %s "
+                "(interrupting again abandons it)", c->step, output);
     }
     ff_error err;
     if (ff_model_save(m, output, &err) != 0) {
@@ -484,9 +568,11 @@ train_and_save(const train_args *a, ff_model *m, ff_trainer *tr,
         return CLI_EXIT_FAILURE;
     }
     if (status == FF_STATUS_ERR_INTERRUPTED) {
+        char steps[32];
+        format_steps_option(steps, a->steps);
         cli_error("stopped at step %" PRIu64 " of %ld; model written to %s; "
-                  "continue with --resume %s", c->step, a->steps, output,
-                  output);
+                  "continue with --resume %s%s", c->step, a->steps, output,
+                  output, steps);
         return CLI_EXIT_INTERRUPTED;
     }
     cli_log(CLI_LEVEL_INFO, "trained %" PRIu64 " steps in %.1f s (%.1f "
@@ -509,11 +595,11 @@ log_start(const train_args *a, const ff_model *m, size_t frames,
 #endif
     cli_log(CLI_LEVEL_INFO, "%s %s model (%" PRIu64 " parameters) on %zu "
             "frames: steps %" PRIu64 " to %ld, batch %u, lr %g, weight "
-            "decay %g, %d threads; writing %s",
+            "decay %g, %d thread%s; writing %s",
             a->resume != NULL ? "resuming the" : "training a",
             ff_model_arch_name(c->arch), c->param_count, frames, c->step,
             a->steps, c->batch, c->learning_rate, c->weight_decay, threads,
-            output);
+            threads == 1 ? "" : "s", output);
 }
 
 int
@@ -550,10 +636,13 @@ cmd_train(int argc, char **argv)
         output = default_output;
     }
     // Fail now rather than after the inputs are read or a long run.
-    if (cli_output_check_path(output) != 0
-        || (a.loss_log != NULL && cli_output_check_path(a.loss_log) != 0)) {
+    status = check_paths(&a, output);
+    if (status != 0) {
         goto done;
     }
+    status = CLI_EXIT_FAILURE;
+    // From here on, Ctrl-C stops reading, or training after a step.
+    cli_install_stop_handler();
 
     // With --keep-going, inputs that could not be read were skipped and
     // named: train on the rest, and end with status 1.
@@ -604,9 +693,19 @@ cmd_train(int argc, char **argv)
 
     if (ff_model_get_config(m)->step >= (uint64_t)a.steps) {
         cli_log(CLI_LEVEL_INFO, "%s has already taken %" PRIu64 " steps, "
-                "at least --steps %ld; nothing to do", a.resume,
+                "at least --steps %ld; nothing to train", a.resume,
                 ff_model_get_config(m)->step, a.steps);
         status = CLI_EXIT_OK;
+        // An output other than the resumed model still receives a copy,
+        // so that a pipeline finds the file it expects.
+        if (!cli_same_file(output, a.resume)) {
+            if (ff_model_save(m, output, &err) != 0) {
+                cli_report(&err);
+                status = CLI_EXIT_FAILURE;
+            } else {
+                cli_log(CLI_LEVEL_INFO, "model written to %s", output);
+            }
+        }
         goto done;
     }
     log_start(&a, m, set->count, output);

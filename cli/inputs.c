@@ -211,7 +211,7 @@ apply_option(cli_inputs *in, const char *command, int code,
         in->selection_given = 1;
         return 1;
     case CLI_INPUTS_OPTION_THREADS:
-        if (cli_parse_long(command, "--threads", value, 1, 4096, &number)
+        if (cli_parse_long(command, "--threads", value, 0, 4096, &number)
             != 0) {
             return -1;
         }
@@ -269,8 +269,8 @@ cli_inputs_print_help(FILE *out)
             "  --keep-going         skip inputs that cannot be read, name "
             "them on\n"
             "                       stderr and end with status 1\n"
-            "  --threads N          read N inputs at a time (default: "
-            "OpenMP's, %d here)\n"
+            "  --threads N          read N inputs at a time, 0 for "
+            "OpenMP's default (%d here)\n"
             "\n"
             "Selection and frames (structures only):\n"
             "  --model N            model number as in the file (default: "

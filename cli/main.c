@@ -3,6 +3,7 @@
  * diffusion model. This file dispatches to the subcommands.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,10 @@ main(int argc, char **argv)
         print_version();
         return finish_stdout(CLI_EXIT_OK);
     }
+    // Past a file size limit (ulimit -f), a write then fails with EFBIG,
+    // which the commands report and clean up after, instead of the process
+    // being killed with half-written files left behind.
+    signal(SIGXFSZ, SIG_IGN);
     for (const command *c = commands; c->name != NULL; c++) {
         if (strcmp(c->name, name) == 0) {
             cli_run_begin(argc, argv);

@@ -86,16 +86,38 @@ folder_of(char *buf, size_t size, const char *path)
     }
 }
 
-/* Check that the folder of path exists and can take new files. */
+/* Characters that the temporary file's name adds to the output's: a
+ * leading dot and ".NNNNNN.tmp" (see src/outfile.c). */
+#define TEMPORARY_NAME_EXTRA 12
+
+/* Check that the folder of path exists and can take new files, and that
+ * the temporary file written beside path has a name the folder allows. */
 static int
 check_folder(const char *path)
 {
     char folder[PATH_MAX];
+    struct stat st;
 
     folder_of(folder, sizeof folder, path);
+    if (stat(folder, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        cli_error("%s: cannot write: %s is a file, not a folder; choose "
+                  "another output", path, folder);
+        return CLI_EXIT_FAILURE;
+    }
     if (!cli_is_directory(folder)) {
         cli_error("%s: cannot write: the folder %s does not exist; create it "
                   "or choose another output", path, folder);
+        return CLI_EXIT_FAILURE;
+    }
+    const char *slash = strrchr(path, '/');
+    size_t name = strlen(slash != NULL ? slash + 1 : path);
+    long name_max = pathconf(folder, _PC_NAME_MAX);
+    if (name_max > TEMPORARY_NAME_EXTRA
+        && name + TEMPORARY_NAME_EXTRA > (size_t)name_max) {
+        cli_error("%s: cannot write: the file name has %zu characters and "
+                  "this folder takes at most %ld, of which %d are needed "
+                  "for the temporary file; choose a shorter name", path,
+                  name, name_max, TEMPORARY_NAME_EXTRA);
         return CLI_EXIT_FAILURE;
     }
     if (access(folder, W_OK | X_OK) != 0) {
@@ -111,6 +133,10 @@ cli_output_check_path(const char *path)
 {
     struct stat st;
 
+    if (path[0] == '\0') {
+        cli_error("the output file name is empty; give a file name");
+        return CLI_EXIT_FAILURE;
+    }
     if (stat(path, &st) != 0) {
         return check_folder(path);
     }
@@ -131,6 +157,36 @@ cli_output_check_path(const char *path)
     int rc = check_folder(target != NULL ? target : path);
     free(target);
     return rc;
+}
+
+int
+cli_same_file(const char *a, const char *b)
+{
+    struct stat sa;
+    struct stat sb;
+    int a_exists = stat(a, &sa) == 0;
+    int b_exists = stat(b, &sb) == 0;
+
+    if (a_exists && b_exists) {
+        // Devices such as /dev/null may take several outputs.
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+               && S_ISREG(sa.st_mode);
+    }
+    if (a_exists || b_exists) {
+        return 0;
+    }
+    const char *slash_a = strrchr(a, '/');
+    const char *slash_b = strrchr(b, '/');
+    if (strcmp(slash_a != NULL ? slash_a + 1 : a,
+               slash_b != NULL ? slash_b + 1 : b) != 0) {
+        return 0;
+    }
+    char folder_a[PATH_MAX];
+    char folder_b[PATH_MAX];
+    folder_of(folder_a, sizeof folder_a, a);
+    folder_of(folder_b, sizeof folder_b, b);
+    return stat(folder_a, &sa) == 0 && stat(folder_b, &sb) == 0
+           && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Return whether path exists and is neither a regular file nor a folder. */

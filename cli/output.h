@@ -53,12 +53,19 @@ int cli_output_write(const cli_output *o, const ff_frameset *set,
                      const ff_backbone_info *info, ff_error *err);
 
 /*
- * Check that path can be written: it is no folder, and its folder (the
- * folder of the file a symbolic link points to) exists and is writable, or
+ * Check that path can be written: it is a non-empty name and no folder,
+ * and its folder (the folder of the file a symbolic link points to)
+ * exists, is writable and takes a name as long as the temporary file's; or
  * it is a writable device or pipe. Return 0, or print one line and return
  * the exit status 1.
  */
 int cli_output_check_path(const char *path);
+
+/*
+ * Return whether paths a and b name the same regular file: the same file
+ * when both exist, or the same name in the same folder when neither does.
+ */
+int cli_same_file(const char *a, const char *b);
 
 /* Print what was written at info level. */
 void cli_output_report(const cli_output *o, size_t count);

@@ -359,18 +359,42 @@ cli_is_directory(const char *path)
 char *
 cli_basename_with_extension(const char *path, const char *ext)
 {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *dot = strchr(base, '.');
-    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    // A folder is named by its last component ("pdb/" gives "pdb"), and
+    // "." and ".." by the folder they stand for.
+    char *resolved = NULL;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') {
+        len--;
+    }
+    const char *end = path + len;
+    const char *base = end;
+    while (base > path && base[-1] != '/') {
+        base--;
+    }
+    size_t base_len = (size_t)(end - base);
+    if (base_len == 0 || (base_len == 1 && base[0] == '.')
+        || (base_len == 2 && base[0] == '.' && base[1] == '.')) {
+        resolved = realpath(path, NULL);
+        const char *slash = resolved != NULL ? strrchr(resolved, '/') : NULL;
+        if (slash != NULL && slash[1] != '\0') {
+            base = slash + 1;
+            base_len = strlen(base);
+        } else {
+            base = "model";
+            base_len = strlen(base);
+        }
+    }
 
+    const char *dot = memchr(base, '.', base_len);
+    size_t stem = dot != NULL ? (size_t)(dot - base) : base_len;
     if (stem == 0) {
-        stem = strlen(base);
+        stem = base_len;
     }
     char *out = malloc(stem + strlen(ext) + 1);
     if (out != NULL) {
         memcpy(out, base, stem);
         strcpy(out + stem, ext);
     }
+    free(resolved);
     return out;
 }

@@ -122,7 +122,9 @@ int cli_is_directory(const char *path);
  * Replace the extension of the last path component of path (everything
  * after its first dot, so "a.pdb.gz" counts as one extension) by ext (with
  * its dot), keeping only the file name: "/x/3hfm.cif.gz" with ".ffm" gives
- * "3hfm.ffm". Return a malloc'd string or NULL.
+ * "3hfm.ffm". A folder gives its own name: "pdb/" gives "pdb.ffm", and "."
+ * the name of the current folder ("model.ffm" for the root). Return a
+ * malloc'd string or NULL.
  */
 char *cli_basename_with_extension(const char *path, const char *ext);
 

@@ -91,12 +91,58 @@ wait $pid
 status=$?
 set -e
 [ "$status" -eq 130 ] || fail "SIGINT gave exit status $status, not 130"
-grep -q "continue with --resume stopped.ffm" err.txt \
-    || fail "SIGINT message missing: $(cat err.txt)"
+grep -q "continue with --resume stopped.ffm --steps 1000000" err.txt \
+    || fail "SIGINT message missing or without --steps: $(cat err.txt)"
 expect_status 0 "$frameflow" info stopped.ffm
 steps=$(sed -n 's/^ *steps taken *//p' out.txt)
 expect_status 0 "$frameflow" train "$structure" --threads 1 \
     --resume stopped.ffm --steps $((steps + 2))
+
+# A resumed model that has taken its steps is still copied to -o.
+expect_status 0 "$frameflow" train "$structure" --resume whole.ffm \
+    --steps 30 -o copy.ffm
+cmp -s whole.ffm copy.ffm || fail "nothing to train: -o not written"
+
+# Options that repeat the resumed model's settings are accepted.
+# shellcheck disable=SC2086
+expect_status 0 "$frameflow" train "$structure" $common --steps 5 \
+    --no-center -o uncentred.ffm
+# shellcheck disable=SC2086
+expect_status 0 "$frameflow" train "$structure" $common --steps 8 \
+    --no-center --resume uncentred.ffm
+expect_status 2 "$frameflow" train "$structure" --steps 50 --no-center \
+    --resume whole.ffm
+
+# Outputs are checked before any reading.
+expect_status 1 "$frameflow" train "$structure" -o ""
+grep -q "empty" err.txt || fail "empty -o not reported: $(cat err.txt)"
+
+# A folder input names the default model after the folder.
+mkdir -p chains/sub
+cp "$structure" chains/sub/
+expect_status 0 env -C chains "$frameflow" train sub/ --arch small \
+    --batch 20 --steps 2 -q
+[ -f chains/sub.ffm ] || fail "folder input sub/ did not give sub.ffm"
+expect_status 0 env -C chains/sub "$frameflow" train . --arch small \
+    --batch 20 --steps 2 -q
+[ -f chains/sub/sub.ffm ] || fail "folder input . did not give sub.ffm"
+
+# Past a file size limit, writes fail with a message instead of the
+# process being killed: no temporary file is left and the loss log keeps
+# whole rows.
+mkdir limited
+set +e
+(ulimit -f 8 && exec "$frameflow" train "$structure" --arch small \
+    --batch 20 --steps 2000 --threads 1 --checkpoint-every 0 \
+    -o limited/m.ffm --loss-log limited/loss.csv -q) 2>err.txt
+status=$?
+set -e
+[ "$status" -eq 1 ] || fail "file size limit gave status $status, not 1"
+grep -q "File too large" err.txt || fail "no message: $(cat err.txt)"
+[ -z "$(ls -A limited | grep -v '^loss.csv$')" ] \
+    || fail "files left behind: $(ls -A limited)"
+[ "$(tail -c 1 limited/loss.csv | od -An -c | tr -d ' ')" = '\n' ] \
+    || fail "the loss log ends in a partial row"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures failed"
