@@ -168,6 +168,9 @@ cmd_export(int argc, char **argv)
     // checked after.
     int rc = cli_output_prepare(&out, "export", format, pymol, 0);
     if (rc == 0) {
+        rc = cli_output_check_inputs(&out, "export", argv[optind]);
+    }
+    if (rc == 0) {
         rc = export_frames(argv[optind], &out);
     }
     cli_output_free(&out);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "inputs.h"
+#include "output.h"
 #include "util.h"
 
 static const char *const command_name = "frames";
@@ -151,6 +152,13 @@ parse_arguments(int argc, char **argv, frames_run *run, cli_inputs *in)
     if (run->output == NULL) {
         return cli_usage_error(command_name, "missing -o FILE, the frames "
                                "file to write");
+    }
+    for (size_t i = 0; i < in->entry_count; i++) {
+        int rc = cli_output_check_input(command_name, run->output,
+                                        "output (-o)", in->entries[i].path);
+        if (rc != 0) {
+            return rc;
+        }
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "frameflow/frames.h"
 #include "commands.h"
+#include "output.h"
 #include "readframes.h"
 #include "plot.h"
 #include "util.h"
@@ -168,6 +169,13 @@ cmd_plot(int argc, char **argv)
     }
     if (output == NULL) {
         return cli_usage_error("plot", "missing -o FILE.svg");
+    }
+    for (int i = optind; i < argc; i++) {
+        int rc = cli_output_check_input("plot", output, "output (-o)",
+                                        argv[i]);
+        if (rc != 0) {
+            return rc;
+        }
     }
     if (strcmp(what, "loss") == 0) {
         if (inputs != 1) {

@@ -385,6 +385,9 @@ cmd_sample(int argc, char **argv)
 
     cli_output out = {a.output, CLI_FORMAT_PDB, NULL, a.axis_length};
     rc = cli_output_prepare(&out, "sample", a.format, a.pymol, a.opts.count);
+    if (rc == 0) {
+        rc = cli_output_check_inputs(&out, "sample", a.model);
+    }
     if (rc != 0) {
         cli_output_free(&out);
         return rc;

@@ -364,15 +364,14 @@ check_paths(const train_args *a, const char *output)
     }
     for (size_t i = 0; i < a->inputs.entry_count; i++) {
         const char *input = a->inputs.entries[i].path;
-        const char *clash = cli_same_file(output, input) ? output
-                            : a->loss_log != NULL
-                              && cli_same_file(a->loss_log, input)
-                            ? a->loss_log : NULL;
-        if (clash != NULL) {
-            return cli_usage_error("train", "%s is an input and would be "
-                                   "overwritten; give the %s another name",
-                                   input, clash == output ? "model (-o)"
-                                                          : "loss log");
+        int rc = cli_output_check_input("train", output, "model (-o)",
+                                        input);
+        if (rc == 0) {
+            rc = cli_output_check_input("train", a->loss_log, "loss log",
+                                        input);
+        }
+        if (rc != 0) {
+            return rc;
         }
     }
     return 0;

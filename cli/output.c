@@ -189,6 +189,31 @@ cli_same_file(const char *a, const char *b)
            && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+int
+cli_output_check_input(const char *command, const char *output,
+                       const char *what, const char *input)
+{
+    if (output == NULL || !cli_same_file(output, input)) {
+        return 0;
+    }
+    return cli_usage_error(command, "%s is an input and would be "
+                           "overwritten; give the %s another name", input,
+                           what);
+}
+
+int
+cli_output_check_inputs(const cli_output *o, const char *command,
+                        const char *input)
+{
+    int rc = cli_output_check_input(command, o->path, "output (-o)", input);
+
+    if (rc == 0) {
+        rc = cli_output_check_input(command, o->pymol, "PyMOL script",
+                                    input);
+    }
+    return rc;
+}
+
 /* Return whether path exists and is neither a regular file nor a folder. */
 static int
 is_special_file(const char *path)

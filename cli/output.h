@@ -67,6 +67,19 @@ int cli_output_check_path(const char *path);
  */
 int cli_same_file(const char *a, const char *b);
 
+/*
+ * Return 0 unless output (which may be NULL) names the same file as input.
+ * Then print a usage error for command that calls the output what, such
+ * as "output (-o)", and return its exit status.
+ */
+int cli_output_check_input(const char *command, const char *output,
+                           const char *what, const char *input);
+
+/* Check the output of o and its PyMOL script against input, as
+ * cli_output_check_input. */
+int cli_output_check_inputs(const cli_output *o, const char *command,
+                            const char *input);
+
 /* Print what was written at info level. */
 void cli_output_report(const cli_output *o, size_t count);
 
