@@ -1,6 +1,7 @@
 #include "network.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,15 @@ layout_work(ff_network_work *w, const ff_network *net, char *base)
         w->dcat0 = carve(base, &off, cap * CAT_WIDTH);
         w->dcat1 = deep ? carve(base, &off, cap * CAT_WIDTH) : NULL;
         w->dtime = carve(base, &off, cap * FF_NETWORK_EMBED);
+    }
+    if (w->training) {
+        // One stage per column panel of a weight gradient and one per
+        // bias gradient.
+        w->stage_count = 0;
+        for (int i = 0; i < net->layer_count + 2; i++) {
+            w->stage_count += ff_sgemm_panel_count(linear_at(net, i)->in) + 1;
+        }
+        w->stages = (uint32_t *)carve(base, &off, (size_t)w->stage_count);
     }
     for (int i = 0; i < net->layer_count + 2; i++) {
         const ff_nn_linear *layer = linear_at(net, i);
@@ -435,24 +445,97 @@ layer_input(const ff_network_work *w, const ff_network *net, int l, int *ld)
     return w->act[l - 1];
 }
 
-/* Add this thread's share of the weight and bias gradients of linear
- * layer i, for dy over all n rows and input x. */
+/* Wait until the threads before this one have finished stage. */
 static void
-parameter_gradient_share(const ff_network *grad, const ff_network *net,
-                         int i, const float *dy, int lddy, const float *x,
-                         int ldx, int n)
+wait_for_stage(const uint32_t *stage, uint32_t thread)
+{
+    int spins = 0;
+
+    while (__atomic_load_n(stage, __ATOMIC_ACQUIRE) != thread) {
+        // Yield now and then, in case the thread waited for has no core.
+        if (++spins == 4096) {
+            sched_yield();
+            spins = 0;
+        }
+    }
+}
+
+/* Mark stage as finished by this thread, for the next one. */
+static void
+finish_stage(uint32_t *stage, uint32_t thread)
+{
+    __atomic_store_n(stage, thread + 1, __ATOMIC_RELEASE);
+}
+
+/* Add rows [r0, r0 + rows) of dy^T x to the tiles of column panel jp of
+ * weight gradient g, packing the block of x into buffer. */
+static void
+gradient_block(const ff_nn_linear *g, const ff_nn_linear *layer,
+               const float *dy, int lddy, const float *x, int ldx, int r0,
+               int rows, int jp, float *buffer)
+{
+    int per_panel = ff_sgemm_tn_tiles_per_panel(layer->out);
+
+    ff_sgemm_tn_pack(buffer, x + (size_t)r0 * ldx, ldx, rows, layer->in, jp);
+    for (int t = jp * per_panel; t < (jp + 1) * per_panel; t++) {
+        ff_sgemm_tn_tile(g->weight, layer->in, dy + (size_t)r0 * lddy, lddy,
+                         buffer, rows, layer->out, layer->in, t);
+    }
+}
+
+/*
+ * Add the weight and bias gradients of linear layer i for the rows
+ * [begin, end) of dy and x, as this thread's part of the pipeline. The
+ * layer's stages start at *next, which is advanced past them.
+ */
+static void
+parameter_gradient_rows(const ff_network *grad, ff_network_work *w,
+                        const ff_network *net, int i, const float *dy,
+                        int lddy, const float *x, int ldx, int begin,
+                        int end, int *next)
 {
     const ff_nn_linear *layer = linear_at(net, i);
     const ff_nn_linear *g = linear_at(grad, i);
+    uint32_t thread = (uint32_t)team_index();
+    int panels = ff_sgemm_panel_count(layer->in);
     _Alignas(64) float buffer[FF_SGEMM_TN_BUFFER];
-    int first = 0;
-    int last = 0;
 
-    team_share(ff_sgemm_tn_tiles(layer->out, layer->in), &first, &last);
-    ff_sgemm_tn_range(g->weight, layer->in, dy, lddy, x, ldx, n, layer->out,
-                      layer->in, first, last, buffer);
-    team_share(layer->out, &first, &last);
-    ff_nn_bias_backward(g->bias, dy, lddy, n, first, last);
+    // A packed block of rows stays in cache while the tiles of its column
+    // panel pass. The chains are the same in either order below.
+    if (team_size() == 1) {
+        // Alone, run every panel block by block, so that each block of dy
+        // and x is read from memory once.
+        for (int r0 = begin; r0 < end; r0 += FF_SGEMM_TN_BLOCK) {
+            int rows = end - r0 < FF_SGEMM_TN_BLOCK ? end - r0
+                                                    : FF_SGEMM_TN_BLOCK;
+            for (int jp = 0; jp < panels; jp++) {
+                gradient_block(g, layer, dy, lddy, x, ldx, r0, rows, jp,
+                               buffer);
+            }
+        }
+        *next += panels;
+    } else {
+        // In a team, run all blocks panel by panel, so that the next
+        // thread can start on a panel as soon as this one has finished it.
+        for (int jp = 0; jp < panels; jp++) {
+            uint32_t *stage = w->stages + (*next)++;
+            wait_for_stage(stage, thread);
+            for (int r0 = begin; r0 < end; r0 += FF_SGEMM_TN_BLOCK) {
+                int rows = end - r0 < FF_SGEMM_TN_BLOCK ? end - r0
+                                                        : FF_SGEMM_TN_BLOCK;
+                gradient_block(g, layer, dy, lddy, x, ldx, r0, rows, jp,
+                               buffer);
+            }
+            finish_stage(stage, thread);
+        }
+    }
+    uint32_t *stage = w->stages + (*next)++;
+    wait_for_stage(stage, thread);
+    if (end > begin) {
+        ff_nn_bias_backward(g->bias, dy + (size_t)begin * lddy, lddy,
+                            end - begin, 0, layer->out);
+    }
+    finish_stage(stage, thread);
 }
 
 void
@@ -462,13 +545,19 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
     int rows = end - begin;
     size_t b = (size_t)begin;
 
+    // Every stage starts unclaimed, which the barrier ending single
+    // makes visible to all threads.
+#pragma omp single
+    memset(w->stages, 0, (size_t)w->stage_count * sizeof *w->stages);
+
     // Dense layers from the output down. Each step turns dy, the gradient
-    // of layer l's pre-activation output, into that of the layer below:
-    // the weight gradient needs dy of every row, so threads meet at a
-    // barrier before each layer.
+    // of layer l's pre-activation output, into that of the layer below,
+    // row by row, so a thread needs no other thread's rows.
     const float *dy = w->dout;
     int lddy = FF_NETWORK_OUTPUT;
     int next = 0;
+    int stage = 0;
+    (void)n;
     for (int l = net->layer_count - 1; l >= 0; l--) {
         int ldx = 0;
         const float *x = layer_input(w, net, l, &ldx);
@@ -484,8 +573,8 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
             next = 1 - next;
             gate = net->relu[l - 1] ? x : NULL;
         }
-#pragma omp barrier
-        parameter_gradient_share(grad, net, 2 + l, dy, lddy, x, ldx, n);
+        parameter_gradient_rows(grad, w, net, 2 + l, dy, lddy, x, ldx,
+                                begin, end, &stage);
         if (rows > 0) {
             const ff_nn_linear *layer = &net->layers[l];
             ff_sgemm_packed(dx + b * CAT_WIDTH, CAT_WIDTH, dy + b * lddy,
@@ -526,11 +615,11 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
                             w->s_pose + b * FF_NETWORK_EMBED, rows,
                             FF_NETWORK_EMBED);
     }
-#pragma omp barrier
-    parameter_gradient_share(grad, net, 0, w->dtime, FF_NETWORK_EMBED,
-                             w->fourier, 2 * FF_NETWORK_FOURIER, n);
-    parameter_gradient_share(grad, net, 1, w->dcat0, CAT_WIDTH, w->input,
-                             FF_NETWORK_INPUT, n);
+    parameter_gradient_rows(grad, w, net, 0, w->dtime, FF_NETWORK_EMBED,
+                            w->fourier, 2 * FF_NETWORK_FOURIER, begin, end,
+                            &stage);
+    parameter_gradient_rows(grad, w, net, 1, w->dcat0, CAT_WIDTH, w->input,
+                            FF_NETWORK_INPUT, begin, end, &stage);
 }
 
 /* Threads cost more than they save below about a million multiply-adds. */

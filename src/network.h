@@ -99,6 +99,10 @@ typedef struct ff_network_work {
      * index: 0 the time layer, 1 the pose layer, 2 + l dense layer l. */
     float *packed_forward[FF_NETWORK_MAX_LAYERS + 2];
     float *packed_backward[FF_NETWORK_MAX_LAYERS + 2];  /* dense only */
+    /* Training only: the progress of the threads through the column
+     * panels of the weight gradients (see ff_network_backward_team). */
+    uint32_t *stages;
+    int stage_count;
     void *memory;     /* the single allocation behind the buffers */
 } ff_network_work;
 
@@ -141,9 +145,12 @@ void ff_network_forward_rows(ff_network_work *w, const ff_network *net,
  * loss, given in w->dout for the first n rows, the loss gradient with
  * respect to the output of the last forward pass (run without
  * shared_time). A team function: each thread passes its rows from
- * ff_network_rows; it starts with a barrier, so w->dout may be filled by
- * each thread for its own rows just before. The gradients are complete
- * after the team's next barrier.
+ * ff_network_rows and reads only those rows of w->dout, which it may fill
+ * just before. The weight gradients form a pipeline: the threads take
+ * every column panel in turn, in the order of their rows, each continuing
+ * the sums over its own rows, so that the result is that of one thread
+ * and no thread reads another's rows. It starts with a barrier, and the
+ * gradients are complete after the team's next barrier.
  */
 void ff_network_backward_team(const ff_network *grad, ff_network_work *w,
                               const ff_network *net, int n, int begin,

@@ -501,6 +501,38 @@ ff_sgemm_tn_range(float *dW, int lddw, const float *dY, int lddy,
     }
 }
 
+_Static_assert(FF_SGEMM_TN_BLOCK == KC,
+               "a weight-gradient block is one panel of KC steps");
+
+int
+ff_sgemm_tn_tiles_per_panel(int n)
+{
+    return (n + MR - 1) / MR;
+}
+
+void
+ff_sgemm_tn_pack(float *panel, const float *X, int ldx, int m, int k, int jp)
+{
+    pack_rows_panel(panel, X, ldx, k, jp * NR, 0, m);
+}
+
+void
+ff_sgemm_tn_tile(float *dW, int lddw, const float *dY, int lddy,
+                 const float *panel, int m, int n, int k, int tile)
+{
+    int row_panels = (n + MR - 1) / MR;
+    int jp = tile / row_panels;
+    int i0 = (tile % row_panels) * MR;
+    int rows = n - i0 < MR ? n - i0 : MR;
+    int cols = k - jp * NR < NR ? k - jp * NR : NR;
+
+    if (m <= 0) {
+        return;
+    }
+    run_tile(dW + (size_t)i0 * lddw + jp * NR, lddw, rows, cols, dY + i0, 1,
+             (size_t)lddy, panel, m, 1, NULL);
+}
+
 void
 ff_sgemm_split_rows(int m, int part, int parts, int *begin, int *end)
 {

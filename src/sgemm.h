@@ -78,6 +78,32 @@ void ff_sgemm_tn_range(float *dW, int lddw, const float *dY, int lddy,
                        const float *X, int ldx, int m, int n, int k,
                        int first, int last, float *buffer);
 
+/* Rows of X that one packed weight-gradient panel of FF_SGEMM_TN_BUFFER
+ * floats holds. */
+#define FF_SGEMM_TN_BLOCK 256
+
+/* Number of tiles of an n x k weight gradient that read one column panel
+ * of X; tiles run panel by panel. */
+int ff_sgemm_tn_tiles_per_panel(int n);
+
+/*
+ * Pack rows [0, m) of column panel jp of X[m x k], the right operand of
+ * dW += dY^T X, into panel (FF_SGEMM_TN_BUFFER floats, 64-byte aligned),
+ * for m up to FF_SGEMM_TN_BLOCK.
+ */
+void ff_sgemm_tn_pack(float *panel, const float *X, int ldx, int m, int k,
+                      int jp);
+
+/*
+ * Accumulate tile t of dW[n x k] += dY[m x n]^T X over m rows, on the
+ * calling thread, with the tile's panel of X packed by ff_sgemm_tn_pack.
+ * Each element's chain continues from its value in dW over the rows in
+ * order, so consecutive blocks of rows run one after another give the
+ * chain of all rows at once.
+ */
+void ff_sgemm_tn_tile(float *dW, int lddw, const float *dY, int lddy,
+                      const float *panel, int m, int n, int k, int tile);
+
 /*
  * Split m rows into parts blocks aligned to the kernel's row block and
  * return block part in [*begin, *end), which may be empty.
