@@ -53,11 +53,11 @@ int cli_output_write(const cli_output *o, const ff_frameset *set,
                      const ff_backbone_info *info, ff_error *err);
 
 /*
- * Check that path can be written: it is a non-empty name and no folder,
- * and its folder (the folder of the file a symbolic link points to)
- * exists, is writable and takes a name as long as the temporary file's; or
- * it is a writable device or pipe. Return 0, or print one line and return
- * the exit status 1.
+ * Check that path can be written. It must be a non-empty name and no
+ * folder, and its folder (the folder of the file a symbolic link points
+ * to) must exist, be writable and take a name as long as the temporary
+ * file's. A writable device or pipe also passes. Return 0, or print one
+ * line and return the exit status 1.
  */
 int cli_output_check_path(const char *path);
 

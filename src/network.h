@@ -146,11 +146,11 @@ void ff_network_forward_rows(ff_network_work *w, const ff_network *net,
  * respect to the output of the last forward pass (run without
  * shared_time). A team function: each thread passes its rows from
  * ff_network_rows and reads only those rows of w->dout, which it may fill
- * just before. The weight gradients form a pipeline: the threads take
- * every column panel in turn, in the order of their rows, each continuing
- * the sums over its own rows, so that the result is that of one thread
- * and no thread reads another's rows. It starts with a barrier, and the
- * gradients are complete after the team's next barrier.
+ * just before. The weight gradients form a pipeline. The threads take
+ * every column panel in turn, in the order of their rows, and each
+ * continues the sums over its own rows. The result is then that of one
+ * thread, and no thread reads another's rows. It starts with a barrier,
+ * and the gradients are complete after the team's next barrier.
  */
 void ff_network_backward_team(const ff_network *grad, ff_network_work *w,
                               const ff_network *net, int n, int begin,

@@ -70,8 +70,8 @@ ff_sgemm_pack_nt_panel(float *packed, const float *W, int ldw, int n, int k,
     int cols = n - j0 < NR ? n - j0 : NR;
 
 #if defined(__AVX512F__)
-    // Each step gathers one column of W's rows j0.. in two vectors; the
-    // masks leave columns past n zero. The row offsets must fit an int.
+    // Each step gathers one column of W's rows j0.. in two vectors, and
+    // the masks leave columns past n zero. The row offsets must fit an int.
     if (ldw <= INT_MAX / NR) {
         __m512i rows = _mm512_mullo_epi32(
             _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
@@ -156,11 +156,11 @@ ff_sgemm_kernel_name(void)
 
 /*
  * C[MR x NR] (+)= A Bp over kc steps, then the finish when fin is not
- * NULL. Rows from rows on read A's last row again (their results are
- * thrown away by the caller), so a tile cut by the edge of A reads nothing
- * outside it; wide is 2 for NR columns or 1 for the first NR / 2. Inlined
- * into callers with constant rows, wide, row_step or step, so that the
- * address arithmetic folds away.
+ * NULL. Rows from rows on repeat A's last row and the caller discards
+ * their results, so a tile cut by the edge of A reads nothing outside it.
+ * With wide 1, only the first NR / 2 columns are computed. Inlined into
+ * callers with constant rows, wide, row_step or step, so that the address
+ * arithmetic folds away.
  */
 static inline __attribute__((always_inline)) void
 kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
@@ -315,8 +315,9 @@ kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
     kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, 2);
 }
 
-/* The kernel for a tile cut by the edge of C, into a full-size local tile:
- * rows of A's rows are read, and one vector of columns when cols fit. */
+/* Run the kernel for a tile cut by the edge of C into a full-size local
+ * tile. Only the first rows rows of A are read, and one vector of columns
+ * is computed when cols fit in it. */
 static void
 kernel_edge(float *tile, const float *a, size_t row_step, size_t step,
             const float *bp, int kc, int rows, int cols)
@@ -362,8 +363,8 @@ finish_scalar(float *c, int ldc, int rows, int cols, const tile_finish *fin)
  * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
  * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
  * relative to the tile's first row and first step. A tile cut by the edge
- * of C goes through a full-size local copy; its chains are those of whole
- * tiles.
+ * of C goes through a full-size local copy, and its chains are those of
+ * whole tiles.
  */
 static void
 run_tile(float *c, int ldc, int rows, int cols, const float *a,
