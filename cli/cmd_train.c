@@ -320,15 +320,6 @@ check_resume_options(const train_args *a, const ff_model_config *c)
     return 0;
 }
 
-/* Return whether path ends in ".gz". */
-static int
-has_gzip_suffix(const char *path)
-{
-    size_t n = strlen(path);
-
-    return n >= 3 && strcmp(path + n - 3, ".gz") == 0;
-}
-
 /*
  * Check before any reading that the model and the loss log can be
  * written, and that no output would overwrite an input or the other
@@ -342,7 +333,7 @@ check_paths(const train_args *a, const char *output)
                   "written by 'frameflow train'", a->resume);
         return CLI_EXIT_FAILURE;
     }
-    if (has_gzip_suffix(output)) {
+    if (cli_output_gzip_name(output)) {
         return cli_usage_error("train", "%s: model files are not "
                                "compressed; give a name without .gz",
                                output);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,48 +21,60 @@ cli_format_name(int format)
     return format_names[format];
 }
 
+/* Return whether the first n characters of s end with suffix, in any
+ * case. */
 static int
-ends_with(const char *s, const char *suffix)
+ends_with(const char *s, size_t n, const char *suffix)
 {
-    size_t n = strlen(s);
     size_t m = strlen(suffix);
 
-    return n >= m && strcmp(s + n - m, suffix) == 0;
+    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
 }
 
-/* Guess the format from the output name, ignoring a final ".gz". */
+int
+cli_output_gzip_name(const char *path)
+{
+    return ends_with(path, strlen(path), ".gz");
+}
+
+/* Guess the format from the output name, in any case, ignoring a final
+ * ".gz". */
 static int
 format_from_name(const char *path)
 {
-    size_t len = strlen(path);
-    char *name = strdup(path);
-    int format = CLI_FORMAT_PDB;
+    size_t n = strlen(path);
 
-    if (name == NULL) {
-        return format;
+    if (cli_output_gzip_name(path)) {
+        n -= 3;
     }
-    if (ends_with(name, ".gz")) {
-        name[len - 3] = '\0';
+    if (ends_with(path, n, ".cif") || ends_with(path, n, ".mmcif")) {
+        return CLI_FORMAT_CIF;
     }
-    if (ends_with(name, ".cif") || ends_with(name, ".mmcif")) {
-        format = CLI_FORMAT_CIF;
-    } else if (ends_with(name, ".tsv")) {
-        format = CLI_FORMAT_TSV;
+    if (ends_with(path, n, ".tsv")) {
+        return CLI_FORMAT_TSV;
     }
-    free(name);
-    return format;
+    return CLI_FORMAT_PDB;
 }
 
-/* Return path with the extension of its last component (from its first
- * dot) replaced by ext, keeping the folder; malloc'd, or NULL. */
+/* Return path with a final ".gz" and then the extension of its last
+ * component (from its last dot) replaced by ext, keeping the folder:
+ * "run.1.pdb.gz" gives "run.1" and ext. malloc'd, or NULL. */
 static char *
 replace_extension(const char *path, const char *ext)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash != NULL ? slash + 1 : path;
-    const char *dot = strchr(base, '.');
-    size_t keep = dot != NULL && dot != base ? (size_t)(dot - path)
-                                              : strlen(path);
+    size_t end = strlen(path);
+    if (cli_output_gzip_name(path) && end - 3 > (size_t)(base - path)) {
+        end -= 3;
+    }
+    const char *dot = NULL;
+    for (const char *c = base; c < path + end; c++) {
+        if (*c == '.') {
+            dot = c;
+        }
+    }
+    size_t keep = dot != NULL && dot != base ? (size_t)(dot - path) : end;
     char *out = malloc(keep + strlen(ext) + 1);
 
     if (out != NULL) {

@@ -67,6 +67,9 @@ int cli_output_check_path(const char *path);
  */
 int cli_same_file(const char *a, const char *b);
 
+/* Return whether path ends in ".gz", in any case. */
+int cli_output_gzip_name(const char *path);
+
 /*
  * Return 0 unless output (which may be NULL) names the same file as input.
  * Then print a usage error for command that calls the output what, such

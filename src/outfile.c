@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@ struct ff_outfile {
                         symbolic link at path points to */
     char *tmp_path;  /* temporary file beside target; NULL when direct */
     int direct;      /* writing straight into an existing device or pipe */
+    int stream_fd;   /* with direct, the open descriptor that path names
+                        (/dev/stdout, /dev/fd/N), or -1 to open path */
     int fd;
     int sync_fd;     /* a duplicate of fd, kept open to fsync after gzclose */
     int created;     /* whether tmp_path is ours to remove */
@@ -71,7 +74,7 @@ ff_outfile_gzip_name(const char *path)
 {
     size_t n = strlen(path);
 
-    return n >= 3 && strcmp(path + n - 3, ".gz") == 0;
+    return n >= 3 && strcasecmp(path + n - 3, ".gz") == 0;
 }
 
 /*
@@ -118,15 +121,79 @@ create_temporary(ff_outfile *out, ff_error *err)
 }
 
 /*
+ * Return the descriptor that path names as an alias of an open one
+ * (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), or -1.
+ */
+static int
+stream_alias(const char *path)
+{
+    static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/"};
+
+    if (strcmp(path, "/dev/stdout") == 0) {
+        return STDOUT_FILENO;
+    }
+    if (strcmp(path, "/dev/stderr") == 0) {
+        return STDERR_FILENO;
+    }
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], n) == 0 && path[n] >= '0'
+            && path[n] <= '9') {
+            char *end = NULL;
+            long fd = strtol(path + n, &end, 10);
+            if (*end == '\0' && fd <= 1024) {
+                return (int)fd;
+            }
+        }
+    }
+    return -1;
+}
+
+/*
+ * Return the file that the symbolic link path points to, resolved against
+ * the link's folder, whether or not it exists; malloc'd, or NULL.
+ */
+static char *
+link_destination(const char *path)
+{
+    char dest[4096];
+    ssize_t n = readlink(path, dest, sizeof dest - 1);
+
+    if (n < 0 || (size_t)n >= sizeof dest - 1) {
+        return NULL;
+    }
+    dest[n] = '\0';
+    const char *slash = strrchr(path, '/');
+    if (dest[0] == '/' || slash == NULL) {
+        return strdup(dest);
+    }
+    size_t folder = (size_t)(slash - path) + 1;
+    char *joined = malloc(folder + (size_t)n + 1);
+    if (joined != NULL) {
+        memcpy(joined, path, folder);
+        memcpy(joined + folder, dest, (size_t)n + 1);
+    }
+    return joined;
+}
+
+/*
  * Decide where the finished file goes. A symbolic link at path is kept and
- * the file it points to is replaced. An existing device, pipe or socket is
- * written in place, because a rename would replace the special file itself.
+ * the file it points to is replaced, or made when it is missing. An
+ * existing device, pipe or socket is written in place, because a rename
+ * would replace the special file itself, and so is an open descriptor
+ * named as /dev/stdout or /dev/fd/N: replacing the file that it points to
+ * would lose what the shell put there, as with >> redirection.
  */
 static int
 resolve_target(ff_outfile *out, ff_error *err)
 {
     struct stat st;
 
+    out->stream_fd = stream_alias(out->path);
+    if (out->stream_fd >= 0) {
+        out->direct = 1;
+        return 0;
+    }
     if (stat(out->path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             return ff_error_set(err, FF_STATUS_ERR_IO,
@@ -138,8 +205,11 @@ resolve_target(ff_outfile *out, ff_error *err)
             && S_ISLNK(st.st_mode)) {
             out->target = realpath(out->path, NULL);
         }
+    } else if (errno == ENOENT && lstat(out->path, &st) == 0
+               && S_ISLNK(st.st_mode)) {
+        // A dangling link: make the file it points to.
+        out->target = link_destination(out->path);
     }
-    // A dangling link is replaced by the file, as a missing path is made.
     if (out->target == NULL) {
         out->target = strdup(out->path);
     }
@@ -153,10 +223,40 @@ resolve_target(ff_outfile *out, ff_error *err)
 static int
 open_direct(ff_outfile *out, ff_error *err)
 {
-    out->fd = open(out->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (out->stream_fd >= 0) {
+        out->fd = fcntl(out->stream_fd, F_DUPFD_CLOEXEC, 0);
+    } else {
+        out->fd = open(out->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    }
     if (out->fd < 0) {
         return set_io_error(err, errno, out->path,
                             "cannot open for writing");
+    }
+    return 0;
+}
+
+/*
+ * Refuse to replace an existing file that the user may not write, as cp
+ * would, and give the new file the old one's permissions, so that a
+ * private file stays private.
+ */
+static int
+keep_permissions(ff_outfile *out, ff_error *err)
+{
+    struct stat st;
+
+    if (stat(out->target, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return 0;
+    }
+    if (access(out->target, W_OK) != 0 && errno == EACCES) {
+        return ff_error_set(err, FF_STATUS_ERR_IO,
+                            "%s: the existing file is write-protected; "
+                            "change its permissions or remove it to replace "
+                            "it", out->path);
+    }
+    if (fchmod(out->fd, st.st_mode & 0777) != 0) {
+        return set_io_error(err, errno, out->path,
+                            "cannot set the permissions");
     }
     return 0;
 }
@@ -172,6 +272,7 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
     }
     out->fd = -1;
     out->sync_fd = -1;
+    out->stream_fd = -1;
     out->path = strdup(path);
     if (out->path == NULL) {
         ff_error_set(err, FF_STATUS_ERR_NOMEM, "%s: out of memory", path);
@@ -184,6 +285,9 @@ ff_outfile_open(const char *path, int mode, ff_error *err)
     }
     int status = out->direct ? open_direct(out, err)
                              : create_temporary(out, err);
+    if (status == 0 && !out->direct) {
+        status = keep_permissions(out, err);
+    }
     if (status != 0) {
         goto fail;
     }

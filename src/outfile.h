@@ -35,8 +35,8 @@ enum ff_outfile_mode {
     FF_OUTFILE_BY_NAME = 2  /* gzip when ff_outfile_gzip_name(path) */
 };
 
-/* Return 1 when path ends in ".gz", the names that FF_OUTFILE_BY_NAME
- * compresses, and 0 otherwise. */
+/* Return 1 when path ends in ".gz" in any case, the names that
+ * FF_OUTFILE_BY_NAME compresses, and 0 otherwise. */
 int ff_outfile_gzip_name(const char *path);
 
 /*
