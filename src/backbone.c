@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frameflow/so3.h"
+#include "frameflow/structure.h"
 #include "frameflow/version.h"
 #include "errors.h"
 #include "outfile.h"
@@ -151,7 +152,7 @@ pdb_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
     char title[80];
 
     printable_copy(title, sizeof title, title_or_default(info));
-    ff_outfile_printf(out, "HEADER    %-70s\n", "FRAMEFLOW PSEUDO-BACKBONE");
+    ff_outfile_printf(out, "HEADER    %-70s\n", FF_STRUCTURE_PSEUDO_BACKBONE);
     ff_outfile_printf(out, "TITLE     %-70.70s\n", title);
 
     char line[128];
@@ -246,6 +247,11 @@ cif_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
         cif_write_comment(out, info->remarks[i]);
     }
     ff_outfile_printf(out, "#\n_entry.id frameflow\n#\n");
+    // The classification marks the file as frameflow's, so that reading
+    // it back links no residues (ff_structure_is_pseudo_backbone).
+    ff_outfile_printf(out, "_struct_keywords.entry_id frameflow\n"
+                      "_struct_keywords.pdbx_keywords '%s'\n#\n",
+                      FF_STRUCTURE_PSEUDO_BACKBONE);
     // A text field (between lines that start with ';') needs no quoting,
     // and printable_copy removed any newline that could end it early.
     ff_outfile_printf(out, "_struct.title\n;%s\n;\n#\n", title);

@@ -60,6 +60,7 @@ typedef struct build_context {
     size_t name_count;
     residue_entry *residues;  /* scratch for one chain */
     size_t residue_capacity;
+    int pseudo_backbone;  /* a file frameflow wrote: no residue is linked */
 } build_context;
 
 void
@@ -719,11 +720,12 @@ build_chain(ff_frameset *set, build_context *ctx, const char *chain,
             continue;
         }
         double gap = distance(a->c, b->n);
-        if (gap > FF_FRAMES_LINK_MAX) {
+        int linked = gap <= FF_FRAMES_LINK_MAX && !ctx->pseudo_backbone;
+        if (!linked && !isnan(gap)) {
             sum->breaks++;
         }
         if (a->status == RESIDUE_FRAME && b->status == RESIDUE_FRAME
-            && gap <= FF_FRAMES_LINK_MAX) {
+            && linked) {
             status = add_interpolated(set, a_index, ctx->opt->interpolate,
                                       a, b, sum, err);
             if (status != 0) {
@@ -769,6 +771,7 @@ ff_frames_build(ff_frameset *set, ff_frames_summary *summary,
     memset(&ctx, 0, sizeof ctx);
     ctx.st = structure;
     ctx.source = source;
+    ctx.pseudo_backbone = ff_structure_is_pseudo_backbone(structure);
     ctx.opt = options;
 
     int status = check_options(options, source, err);

@@ -1004,6 +1004,19 @@ ff_structure_is_compressed(const ff_structure *structure)
     return structure->compressed;
 }
 
+int
+ff_structure_is_pseudo_backbone(const ff_structure *structure)
+{
+    try {
+        const auto &info = structure->st.info;
+        auto it = info.find("_struct_keywords.pdbx_keywords");
+        return it != info.end()
+               && gemmi::trim_str(it->second) == FF_STRUCTURE_PSEUDO_BACKBONE;
+    } catch (...) {
+        return 0;
+    }
+}
+
 size_t
 ff_structure_model_count(const ff_structure *structure)
 {

@@ -586,10 +586,10 @@ START_TEST(backbone_pymol_script_draws_triads)
 }
 END_TEST
 
-/* Read a structure file back into frames with the frame builder, without
- * interpolated frames. */
+/* Read a structure file back into frames with the frame builder, with
+ * interpolate frames between linked residues. */
 static ff_frameset *
-build_frames(const char *path)
+build_frames_interpolated(const char *path, int interpolate)
 {
     ff_frames_options options;
     ff_error err;
@@ -597,11 +597,76 @@ build_frames(const char *path)
 
     ck_assert_ptr_nonnull(set);
     ff_frames_options_init(&options);
-    options.interpolate = 0;
+    options.interpolate = interpolate;
     ck_assert_msg(ff_frames_build_file(set, NULL, path, &options, &err) == 0,
                   "%s", err.message);
     return set;
 }
+
+/* Read a structure file back into frames without interpolated frames. */
+static ff_frameset *
+build_frames(const char *path)
+{
+    return build_frames_interpolated(path, 0);
+}
+
+/* Copy the file at from to to without its lines that start with prefix. */
+static void
+copy_without(const char *from, const char *to, const char *prefix)
+{
+    lines l = read_lines(from);
+    FILE *f = fopen(to, "w");
+
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < l.count; i++) {
+        if (!starts_with(l.line[i], prefix)) {
+            fprintf(f, "%s\n", l.line[i]);
+        }
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    free_lines(&l);
+}
+
+START_TEST(backbone_pseudo_residues_not_linked)
+{
+    // Frames 2 A apart along x with one rotation put each pseudo-residue's
+    // C 1.42 A from the next one's N, within the peptide link distance.
+    size_t n = 10;
+    int k = 3;
+    ff_pose *p = calloc(n, sizeof *p);
+    for (size_t j = 0; j < n; j++) {
+        p[j].R[0] = p[j].R[4] = p[j].R[8] = 1.0;
+        p[j].x[0] = 2.0 * (double)j;
+    }
+    ff_error err;
+    char path[512];
+    char plain[512];
+    const char *names[2] = {"chain.pdb", "chain.cif"};
+
+    for (int f = 0; f < 2; f++) {
+        test_scratch_path(path, sizeof path, names[f]);
+        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, NULL, &err)
+                        : ff_backbone_write_cif(path, p, n, NULL, &err);
+        ck_assert_int_eq(rc, 0);
+        ff_frameset *set = build_frames_interpolated(path, k);
+        ck_assert_uint_eq(set->count, n);
+        ff_frameset_free(set);
+        unlink(path);
+    }
+
+    // Without the classification, the same atoms are a linked chain.
+    test_scratch_path(path, sizeof path, "chain.pdb");
+    test_scratch_path(plain, sizeof plain, "unmarked.pdb");
+    ck_assert_int_eq(ff_backbone_write_pdb(path, p, n, NULL, &err), 0);
+    copy_without(path, plain, "HEADER");
+    ff_frameset *set = build_frames_interpolated(plain, k);
+    ck_assert_uint_eq(set->count, n + (n - 1) * (size_t)k);
+    ff_frameset_free(set);
+    unlink(path);
+    unlink(plain);
+    free(p);
+}
+END_TEST
 
 START_TEST(backbone_reader_round_trip)
 {
@@ -672,6 +737,7 @@ backbone_suite(void)
     TEST_ADD(s, backbone_cif_round_trip);
     TEST_ADD(s, backbone_pymol_script_draws_triads);
     TEST_ADD(s, backbone_reader_round_trip);
+    TEST_ADD(s, backbone_pseudo_residues_not_linked);
     TEST_ADD(s, backbone_frames_file_round_trip);
     return s;
 }

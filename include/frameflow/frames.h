@@ -231,7 +231,9 @@ FF_API int ff_frames_range_parse(ff_frames_range *out, const char *text,
  * them is skipped; one whose atoms are non-finite, beyond
  * FF_FRAMES_COORD_MAX, or give |CA - N| or the part of C - CA orthogonal
  * to CA - N below 1e-6 A is rejected. Two neighbours with frames are linked
- * when C(i) to N(i+1) is at most FF_FRAMES_LINK_MAX; between linked
+ * when C(i) to N(i+1) is at most FF_FRAMES_LINK_MAX, except in a
+ * pseudo-backbone written by frameflow (ff_structure_is_pseudo_backbone),
+ * whose residues are independent frames; between linked
  * neighbours options->interpolate frames are added at s = j / (K + 1) with
  * x linear in s and R on the geodesic (ff_so3_interp). A skipped or
  * rejected residue or a longer C-N distance is a break: nothing is

@@ -87,6 +87,18 @@ FF_API int ff_structure_get_format(const ff_structure *structure);
 /* Return 1 when the file was gzip-compressed, 0 when it was plain text. */
 FF_API int ff_structure_is_compressed(const ff_structure *structure);
 
+/* The classification (PDB HEADER, mmCIF _struct_keywords.pdbx_keywords)
+ * of the pseudo-backbones that frameflow writes. */
+#define FF_STRUCTURE_PSEUDO_BACKBONE "FRAMEFLOW PSEUDO-BACKBONE"
+
+/*
+ * Return 1 when the file is a pseudo-backbone written by frameflow, by its
+ * classification FF_STRUCTURE_PSEUDO_BACKBONE, and 0 otherwise. Its
+ * residues are independent frames, one each, even where one residue's C
+ * happens to lie near the next one's N.
+ */
+FF_API int ff_structure_is_pseudo_backbone(const ff_structure *structure);
+
 /* Return the number of models; at least 1 for an open structure. */
 FF_API size_t ff_structure_model_count(const ff_structure *structure);
 
