@@ -9,6 +9,7 @@
 #include "frameflow/frames.h"
 #include "frameflow/model.h"
 #include "commands.h"
+#include "readframes.h"
 #include "util.h"
 
 static void
@@ -72,7 +73,7 @@ print_frames(const char *path, const ff_frameset *set)
     for (size_t i = 0; i < set->source_count; i++) {
         printf(" %s", set->sources[i]);
     }
-    printf("\n  chains             %zu:", set->chain_count);
+    printf("\n  chains             %zu, named", cli_frameset_chain_count(set));
     for (size_t i = 0; i < set->chain_count; i++) {
         printf(" %s", set->chains[i][0] != '\0' ? set->chains[i] : "''");
     }

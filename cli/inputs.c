@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "readframes.h"
 #include "util.h"
 
 void
@@ -621,23 +622,6 @@ warn_chains(const char *path, const ff_frames_summary *summary)
     }
 }
 
-/* Count the chains of a frames file: runs of frames that share a source,
- * model and chain, as the writer stores them one chain after another. */
-static size_t
-count_label_chains(const ff_frameset *set)
-{
-    size_t chains = 0;
-    for (size_t f = 0; f < set->count; f++) {
-        const ff_frame_label *a = &set->labels[f];
-        const ff_frame_label *b = f > 0 ? &set->labels[f - 1] : NULL;
-        if (b == NULL || a->source != b->source || a->model != b->model
-            || a->chain != b->chain) {
-            chains++;
-        }
-    }
-    return chains;
-}
-
 /* Add one read input to the totals of its kind. */
 static void
 count_source(cli_inputs_totals *totals, const slot *s)
@@ -647,7 +631,7 @@ count_source(cli_inputs_totals *totals, const slot *s)
     kind->files++;
     kind->frames += s->set->count;
     if (s->is_frames_file) {
-        kind->chains += count_label_chains(s->set);
+        kind->chains += cli_frameset_chain_count(s->set);
         return;
     }
     for (size_t c = 0; c < s->summary.chain_count; c++) {
@@ -667,7 +651,7 @@ deliver(read_state *rs, size_t index)
 
     if (s->state == SLOT_FAILED) {
         if (rs->in->keep_going && !rs->stop) {
-            cli_log(CLI_LEVEL_WARNING, "skipped: %s", message);
+            cli_error("skipped: %s", message);
             rs->totals->skipped++;
         } else if (!rs->stop) {
             cli_error("%s", message);

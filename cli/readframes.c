@@ -40,3 +40,19 @@ cli_read_frames(const char *path, ff_error *err)
     }
     return set;
 }
+
+size_t
+cli_frameset_chain_count(const ff_frameset *set)
+{
+    size_t chains = 0;
+
+    for (size_t f = 0; f < set->count; f++) {
+        const ff_frame_label *a = &set->labels[f];
+        const ff_frame_label *b = f > 0 ? &set->labels[f - 1] : NULL;
+        if (b == NULL || a->source != b->source || a->model != b->model
+            || a->chain != b->chain) {
+            chains++;
+        }
+    }
+    return chains;
+}

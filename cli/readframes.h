@@ -17,4 +17,11 @@
  */
 ff_frameset *cli_read_frames(const char *path, ff_error *err);
 
+/*
+ * Return the number of chains in set: runs of frames that share a source,
+ * model and chain, as the frames file writer stores them one chain after
+ * another. Chain A of two sources counts twice.
+ */
+size_t cli_frameset_chain_count(const ff_frameset *set);
+
 #endif

@@ -74,6 +74,20 @@ expect_status 0 "$frameflow" info whole.ffm
 grep -q "steps taken *40" out.txt || fail "info does not show 40 steps"
 expect_status 1 "$frameflow" info "$structure"
 
+# With --keep-going, -q still names each skipped input.
+printf 'ATOM      1  N   GLY A   1       1.0x0   0.000   0.000\n' >bad.pdb
+expect_status 1 "$frameflow" train "$structure" bad.pdb --keep-going -q \
+    --arch small --batch 20 --steps 2 -o kept.ffm
+grep -q "^frameflow: skipped: bad.pdb" err.txt \
+    || fail "-q hid the skipped input: $(cat err.txt)"
+
+# info counts chain A of two sources as two chains.
+cp "$structure" first.pdb
+cp "$structure" second.pdb
+expect_status 0 "$frameflow" frames first.pdb second.pdb -o both.tsv -q
+expect_status 0 "$frameflow" info both.tsv
+grep -q "chains *2, named A$" out.txt || fail "info chains: $(cat out.txt)"
+
 # SIGINT after the first logged step: the step finishes, the model is
 # written, the exit status is 130, and the model resumes.
 "$frameflow" train "$structure" --arch small --batch 20 --threads 1 \
