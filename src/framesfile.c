@@ -32,10 +32,14 @@ static const char *const column_names[COLUMN_COUNT] = {
 #define LABEL_COLUMNS 8
 
 /* Largest accepted entry of R^T R - I. Frames written with 17 significant
- * digits are off by about 1e-15, so 1e-6 leaves room for files that other
- * tools wrote with fewer digits and still catches any matrix that is not a
- * rotation. */
-#define ROTATION_TOLERANCE 1e-6
+ * digits are off by about 1e-15, and with six decimals by up to about
+ * 3e-6, so 1e-4 takes files that other tools wrote with four decimals or
+ * more and still catches any matrix that is not a rotation. */
+#define ROTATION_TOLERANCE 1e-4
+
+/* Entry of R^T R - I above which a rotation read is projected onto SO(3):
+ * far above the rounding of 17 digits, which are kept bit for bit. */
+#define ROTATION_REPAIR 1e-12
 
 /* Bytes of text collected before a write. */
 #define WRITE_BUFFER_SIZE (1 << 16)
@@ -844,7 +848,8 @@ parse_pose(const line_reader *r, char **fields, ff_pose *pose, ff_error *err)
     if (!(orth <= ROTATION_TOLERANCE)) {
         return ff_error_set(err, FF_STATUS_ERR_NUMERIC,
                             "%s:%ld: R00 ... R22 are not a rotation: an "
-                            "entry of R^T R - I is %.3g (at most %g allowed)",
+                            "entry of R^T R - I is %.3g (at most %g allowed); "
+                            "write the rotation with at least four decimals",
                             r->path, r->line, orth, ROTATION_TOLERANCE);
     }
     double det = ff_so3_det(pose->R);
@@ -853,6 +858,13 @@ parse_pose(const line_reader *r, char **fields, ff_pose *pose, ff_error *err)
                             "%s:%ld: R00 ... R22 are not a rotation: the "
                             "determinant is %.6g, a reflection",
                             r->path, r->line, det);
+    }
+    // A rotation written with few digits is made exact, so that the
+    // frames used are rotations to the last bit.
+    if (orth > ROTATION_REPAIR) {
+        double exact[9];
+        ff_so3_orthonormalize(exact, pose->R);
+        memcpy(pose->R, exact, sizeof exact);
     }
     return 0;
 }
@@ -946,6 +958,11 @@ ff_frameset_read(const char *path, ff_error *err)
     }
 
     while ((status = reader_next(&r, &line, err)) == 1) {
+        // Empty lines and comments, such as a final blank line that an
+        // editor adds, are not rows.
+        if (line[0] == '\0' || line[0] == '#') {
+            continue;
+        }
         if (parse_row(&r, line, set, err) != 0) {
             goto fail;
         }

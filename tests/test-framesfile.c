@@ -405,11 +405,37 @@ END_TEST
 
 START_TEST(framesfile_read_not_orthonormal)
 {
-    // 1.00001^2 - 1 = 2e-5, above the 1e-6 limit.
+    // 1.0001^2 - 1 = 2e-4, above the 1e-4 limit.
     expect_read_error(HEADER GOOD_ROW
                       "a.pdb\t1\tA\t5\t.\tALA\tresidue\t0\t1\t2\t3\t"
-                      "1.00001\t0\t0\t0\t1\t0\t0\t0\t1\n",
+                      "1.0001\t0\t0\t0\t1\t0\t0\t0\t1\n",
                       FF_STATUS_ERR_NUMERIC, ":4: R00 ... R22 are not");
+}
+END_TEST
+
+START_TEST(framesfile_read_six_decimals)
+{
+    // A rotation by 0.3 rad about z with six decimals, a blank line and a
+    // comment: read as one frame whose rotation is exact to rounding.
+    char path[512];
+    ff_error err;
+
+    test_scratch_path(path, sizeof path, "six.tsv");
+    write_text(path, HEADER
+               "# written with six decimals\n"
+               "a.pdb\t1\tA\t5\t.\tALA\tresidue\t0\t1\t2\t3\t"
+               "0.955336\t-0.295520\t0.000000\t"
+               "0.295520\t0.955336\t0.000000\t"
+               "0.000000\t0.000000\t1.000000\n"
+               "\n");
+    ff_frameset *set = ff_frameset_read(path, &err);
+    ck_assert_msg(set != NULL, "%s", err.message);
+    ck_assert_uint_eq(set->count, 1);
+    ck_assert_double_le(ff_so3_orthonormality_error(set->poses[0].R), 1e-15);
+    ck_assert_double_eq_tol(set->poses[0].R[0], cos(0.3), 2e-6);
+    ck_assert_double_eq_tol(set->poses[0].R[3], sin(0.3), 2e-6);
+    ff_frameset_free(set);
+    unlink(path);
 }
 END_TEST
 
@@ -574,6 +600,7 @@ framesfile_suite(void)
     TEST_ADD(s, framesfile_read_infinite_rotation);
     TEST_ADD(s, framesfile_probe_bad_gzip_check);
     TEST_ADD(s, framesfile_read_not_orthonormal);
+    TEST_ADD(s, framesfile_read_six_decimals);
     TEST_ADD(s, framesfile_read_reflection);
     TEST_ADD(s, framesfile_read_bad_kind_and_fraction);
     TEST_ADD(s, framesfile_read_wrong_version);
