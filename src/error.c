@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "errors.h"
 
@@ -145,4 +146,20 @@ ff_error_set_gzip(ff_error *err, gzFile gz, const char *path)
     return ff_error_set(err, FF_STATUS_ERR_FORMAT,
                         "%s: corrupt gzip data (%s); copy or download it "
                         "again", path, reason);
+}
+
+int
+ff_error_if_stream(ff_error *err, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0
+        || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)
+             || S_ISSOCK(st.st_mode))) {
+        return 0;
+    }
+    return ff_error_set(err, FF_STATUS_ERR_IO,
+                        "%s: is a pipe or device, but an input is read "
+                        "twice (first to tell its kind); save it to a file "
+                        "and give that name", path);
 }

@@ -986,7 +986,10 @@ ff_frameset_probe(const char *path, ff_error *err)
     char head[sizeof FF_FRAMESFILE_MAGIC];
     size_t n = sizeof head - 1;
 
-    int status = reader_open(&r, path, err);
+    int status = ff_error_if_stream(err, path);
+    if (status == 0) {
+        status = reader_open(&r, path, err);
+    }
     if (status != 0) {
         return status;
     }

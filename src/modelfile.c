@@ -241,6 +241,10 @@ int
 ff_model_probe(const char *path, ff_error *err)
 {
     unsigned char head[MAGIC_SIZE];
+    int stream = ff_error_if_stream(err, path);
+    if (stream != 0) {
+        return stream;
+    }
     FILE *fp = fopen(path, "rb");
 
     if (fp == NULL) {

@@ -81,6 +81,17 @@ expect_status 1 "$frameflow" train "$structure" bad.pdb --keep-going -q \
 grep -q "^frameflow: skipped: bad.pdb" err.txt \
     || fail "-q hid the skipped input: $(cat err.txt)"
 
+# A pipe cannot be read twice, and the message says so.
+set +e
+"$frameflow" frames /dev/stdin -o piped.tsv -q <"$structure" 2>err.txt
+status_file=$?
+cat "$structure" | "$frameflow" frames /dev/stdin -o piped.tsv -q 2>err.txt
+status_pipe=$?
+set -e
+[ "$status_file" -eq 0 ] || fail "/dev/stdin from a file gave $status_file"
+[ "$status_pipe" -eq 1 ] || fail "/dev/stdin from a pipe gave $status_pipe"
+grep -q "is a pipe or device" err.txt || fail "pipe message: $(cat err.txt)"
+
 # info counts chain A of two sources as two chains.
 cp "$structure" first.pdb
 cp "$structure" second.pdb

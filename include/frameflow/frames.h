@@ -306,7 +306,8 @@ FF_API ff_frameset *ff_frameset_read(const char *path, ff_error *err);
  * Return FF_FRAMESFILE_PLAIN or FF_FRAMESFILE_GZIP when path starts like a
  * frames file, that is, its first line begins with FF_FRAMESFILE_MAGIC once
  * gzip is undone. Return 0 when it does not, or a negative status with err
- * filled when it cannot be read (missing, a folder, damaged gzip data).
+ * filled when it cannot be read (missing, a folder, damaged gzip data) or
+ * is a pipe or device, which the probe would consume.
  */
 FF_API int ff_frameset_probe(const char *path, ff_error *err) FF_WARN_UNUSED;
 

@@ -134,7 +134,8 @@ FF_API FF_WARN_UNUSED ff_model *ff_model_load(const char *path,
 /*
  * Return 1 when path starts with the model file's magic bytes, 0 when it
  * does not (a shorter file included), or FF_STATUS_ERR_IO with err filled
- * when it cannot be read. Only the first bytes are read.
+ * when it cannot be read or is a pipe or device, which the probe would
+ * consume. Only the first bytes are read.
  */
 FF_API FF_WARN_UNUSED int ff_model_probe(const char *path, ff_error *err);
 
