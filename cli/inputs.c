@@ -513,6 +513,7 @@ typedef struct slot {
     ff_frames_summary summary;
     void *prepared;       /* what the handler's prepare returned */
     char *message;        /* why reading failed, or NULL */
+    char *note;           /* why a read input gave no frames, or NULL */
 } slot;
 
 /* What every thread of cli_inputs_read shares. */
@@ -534,10 +535,12 @@ typedef struct read_state {
     cli_progress progress;
 } read_state;
 
-/* Read one input into its slot, and prepare it. */
+/* Read one input into its slot, and prepare it. With several inputs, a
+ * structure without amino acids, when no chain or range was asked for,
+ * gives no frames and a note instead of failing the run. */
 static void
 read_one(const cli_inputs *in, const cli_inputs_handler *handler,
-         const char *path, slot *s)
+         const char *path, int several, slot *s)
 {
     ff_error err;
     int status = FF_STATUS_OK;
@@ -560,6 +563,11 @@ read_one(const cli_inputs *in, const cli_inputs_handler *handler,
     } else if (status == 0) {
         status = ff_frames_build_file(s->set, &s->summary, path, &in->frames,
                                       &err);
+        if (status == FF_STATUS_ERR_EMPTY && several
+            && in->frames.chain_count == 0 && in->frames.range_count == 0) {
+            s->note = strdup(err.message);
+            status = s->note != NULL ? 0 : FF_STATUS_ERR_NOMEM;
+        }
         int mmcif = s->summary.format == FF_STRUCTURE_FORMAT_MMCIF;
         if (s->summary.compressed) {
             s->kind = mmcif ? CLI_SOURCE_MMCIF_GZIP : CLI_SOURCE_PDB_GZIP;
@@ -665,6 +673,9 @@ deliver(read_state *rs, size_t index)
                     "and --interpolate apply to structures only", path);
             rs->warned_selection = 1;
         }
+        if (s->note != NULL) {
+            cli_log(CLI_LEVEL_WARNING, "%s", s->note);
+        }
         if (!s->is_frames_file) {
             warn_chains(path, &s->summary);
         }
@@ -705,6 +716,8 @@ deliver(read_state *rs, size_t index)
     }
     free(s->message);
     s->message = NULL;
+    free(s->note);
+    s->note = NULL;
     cli_progress_update(&rs->progress, (long)index + 1, NULL);
     #pragma omp atomic update
     rs->delivered++;
@@ -811,7 +824,8 @@ read_all(read_state *rs)
         memset(&result, 0, sizeof result);
         result.state = SLOT_NOT_READ;
         if (!stop && !cli_stop_requested) {
-            read_one(rs->in, rs->handler, rs->list->paths[i], &result);
+            read_one(rs->in, rs->handler, rs->list->paths[i],
+                     rs->list->count > 1, &result);
         }
         #pragma omp critical(cli_inputs_slots)
         {

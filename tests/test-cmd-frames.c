@@ -477,6 +477,22 @@ START_TEST(cmd_frames_rejects_bad_inputs)
         "           C\n";
     write_file(path, dna, strlen(dna));
     expect_failure(path, NULL, 1, "no amino-acid residues");
+
+    // Beside a protein, the same file only gives no frames: a folder of
+    // entries may hold nucleic acids.
+    char folder[512];
+    char output[600];
+    run_result r;
+    make_folder(folder, sizeof folder, "mixed");
+    snprintf(output, sizeof output, "%s/out.tsv", folder);
+    const char *args[] = {"frames", path, FF_SOURCE_DIR "/datasets/1crn.pdb",
+                          "-o", output, NULL};
+    run_frameflow(&r, args);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "no amino-acid residues"));
+    ck_assert_int_eq(folder_entries(folder), 1);
+    remove_folder(folder);
+
     const char *water =
         "HETATM    1  O   HOH A   1       1.000   2.000   3.000  1.00 20.00"
         "           O\n";
