@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #ifdef _OPENMP
@@ -298,6 +299,36 @@ samples_as_frameset(const ff_pose *poses, size_t n, const char *model,
     return set;
 }
 
+/* Memory a run takes per sample, bytes: the state and the poses while
+ * sampling (about 200) and the frames and their text when written,
+ * measured at 260 for a million samples written as a frames file. */
+#define BYTES_PER_SAMPLE 300.0
+
+/*
+ * Check that count samples fit in this machine's memory; return 0, or
+ * print one line and return the exit status.
+ */
+static int
+check_memory(size_t count)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page_size = sysconf(_SC_PAGESIZE);
+
+    if (pages <= 0 || page_size <= 0) {
+        return 0;
+    }
+    double available = (double)pages * (double)page_size;
+    double needed = BYTES_PER_SAMPLE * (double)count;
+    if (needed <= available) {
+        return 0;
+    }
+    cli_error("%zu samples need about %.1f GiB, more than the %.1f GiB of "
+              "memory here; draw fewer (-n) per run and give each run its "
+              "own --seed", count, needed / 1073741824.0,
+              available / 1073741824.0);
+    return CLI_EXIT_FAILURE;
+}
+
 /* Sample with the model and write the result; return the exit status. */
 static int
 sample_and_write(const sample_args *a, cli_output *out, ff_model *model)
@@ -366,6 +397,13 @@ sample_and_write(const sample_args *a, cli_output *out, ff_model *model)
     }
     cli_output_report(out, set->count);
     status = CLI_EXIT_OK;
+    // A signal that came while the file was written did not cut it short,
+    // but the run was still interrupted.
+    if (cli_stop_requested) {
+        cli_error("interrupted while writing %s; the file was completed",
+                  out->path);
+        status = CLI_EXIT_INTERRUPTED;
+    }
 
 done:
     ff_frameset_free(set);
@@ -387,6 +425,9 @@ cmd_sample(int argc, char **argv)
     rc = cli_output_prepare(&out, "sample", a.format, a.pymol, a.opts.count);
     if (rc == 0) {
         rc = cli_output_check_inputs(&out, "sample", a.model);
+    }
+    if (rc == 0) {
+        rc = check_memory(a.opts.count);
     }
     if (rc != 0) {
         cli_output_free(&out);

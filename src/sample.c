@@ -199,6 +199,12 @@ run_step(double *x, double *R, double *v, const ff_sample_options *o,
 
     for (size_t first = 0; first < o->count; first += o->batch) {
         size_t m = o->count - first < o->batch ? o->count - first : o->batch;
+        // A step over many batches may take long: stop between them too.
+        if (first > 0 && o->stop != NULL && *o->stop) {
+            return ff_error_set(err, FF_STATUS_ERR_INTERRUPTED,
+                                "sampling stopped in step %ld of %ld", i + 1,
+                                o->steps);
+        }
         ff_error inner;
         ff_error_clear(&inner);
         int rc = score(score_ctx, m, &x[3 * first], &R[9 * first], t, v,
