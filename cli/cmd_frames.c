@@ -39,7 +39,8 @@ print_usage(void)
            "model, chain,\n"
            "                       residues, frames, skipped, rejected, "
            "breaks,\n"
-           "                       interpolated\n"
+           "                       interpolated (- where a frames file "
+           "does not say)\n"
            "  -q, --quiet          print errors only\n"
            "  -v, --verbose        print more detail; repeat for more\n"
            "  -h, --help           show this help and exit\n\n");
@@ -57,14 +58,47 @@ print_usage(void)
 }
 
 static void
-print_summary(frames_run *run, const char *path,
-              const ff_frames_summary *summary)
+print_summary_header(frames_run *run)
 {
     if (!run->header_printed) {
         printf("file\tmodel\tchain\tresidues\tframes\tskipped\trejected\t"
                "breaks\tinterpolated\n");
         run->header_printed = 1;
     }
+}
+
+/* Print the rows of a frames file: one per run of frames of one source,
+ * model and chain, named by the source, with - for the counts that the
+ * file does not record. */
+static void
+print_set_summary(frames_run *run, const ff_frameset *set)
+{
+    print_summary_header(run);
+    size_t f = 0;
+    while (f < set->count) {
+        const ff_frame_label *first = &set->labels[f];
+        size_t residues = 0;
+        size_t interpolated = 0;
+        for (; f < set->count && set->labels[f].source == first->source
+               && set->labels[f].model == first->model
+               && set->labels[f].chain == first->chain; f++) {
+            if (set->labels[f].kind == FF_FRAME_KIND_INTERPOLATED) {
+                interpolated++;
+            } else {
+                residues++;
+            }
+        }
+        printf("%s\t%d\t%s\t%zu\t%zu\t-\t-\t-\t%zu\n",
+               set->sources[first->source], (int)first->model, set->chains[first->chain], residues,
+               residues, interpolated);
+    }
+}
+
+static void
+print_summary(frames_run *run, const char *path,
+              const ff_frames_summary *summary)
+{
+    print_summary_header(run);
     for (size_t c = 0; c < summary->chain_count; c++) {
         const ff_chain_summary *ch = &summary->chains[c];
         printf("%s\t%d\t%s\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\n", path,
@@ -101,13 +135,14 @@ write_sink(void *user, size_t index, const char *path,
     ff_error err;
 
     (void)index;
-    (void)set;
     if (ff_framesfile_write_block(run->file, block, &err) != 0) {
         cli_report(&err);
         return CLI_EXIT_FAILURE;
     }
     if (run->summary && summary != NULL) {
         print_summary(run, path, summary);
+    } else if (run->summary) {
+        print_set_summary(run, set);
     }
     return 0;
 }
@@ -202,11 +237,12 @@ cmd_frames(int argc, char **argv)
     }
 
     cli_log(CLI_LEVEL_INFO,
-            "wrote %zu frames (%zu of residues, %zu interpolated) from %zu "
-            "residues of %zu input%s to %s",
-            totals.frames, totals.frames - totals.interpolated,
-            totals.interpolated, totals.residues, totals.read,
-            totals.read == 1 ? "" : "s", run.output);
+            "wrote %zu frame%s (%zu of residues, %zu interpolated) from %zu "
+            "residue%s of %zu input%s to %s",
+            totals.frames, cli_plural(totals.frames),
+            totals.frames - totals.interpolated, totals.interpolated,
+            totals.residues, cli_plural(totals.residues), totals.read,
+            cli_plural(totals.read), run.output);
     cli_inputs_log_sources(&totals);
     cli_run_end();
     cli_inputs_free(&in);

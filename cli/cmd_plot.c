@@ -56,12 +56,18 @@ plot_loss(const char *output, const char *input, const char *title)
     int rc = ff_plot_write_loss(output, &loss, title, &err);
     size_t rows = loss.count;
     ff_plot_loss_free(&loss);
+    if (rc == FF_STATUS_ERR_EMPTY) {
+        // The output is fine: name the log that holds nothing to draw.
+        cli_error("%s: no finite loss above 0 in its %zu row%s, so there is "
+                  "no curve to draw", input, rows, cli_plural(rows));
+        return CLI_EXIT_FAILURE;
+    }
     if (rc < 0) {
         cli_report(&err);
         return CLI_EXIT_FAILURE;
     }
-    cli_log(CLI_LEVEL_INFO, "wrote the loss curve of %zu rows to %s", rows,
-            output);
+    cli_log(CLI_LEVEL_INFO, "wrote the loss curve of %zu row%s to %s", rows,
+            cli_plural(rows), output);
     return CLI_EXIT_OK;
 }
 

@@ -950,9 +950,10 @@ cli_inputs_load(const cli_inputs *in, const char *command, ff_frameset **out)
         *out = NULL;
         return status;
     }
-    cli_log(CLI_LEVEL_INFO, "read %zu frames (%zu interpolated) from %zu of "
-            "%zu inputs",
-            totals.frames, totals.interpolated, totals.read, totals.files);
+    cli_log(CLI_LEVEL_INFO, "read %zu frame%s (%zu interpolated) from %zu of "
+            "%zu input%s",
+            totals.frames, cli_plural(totals.frames), totals.interpolated,
+            totals.read, totals.files, cli_plural(totals.files));
     cli_inputs_log_sources(&totals);
     if (totals.skipped > 0) {
         cli_error("%zu of %zu inputs were skipped because they could not be "

@@ -142,8 +142,9 @@ cli_loss_log_open(cli_loss_log *log, const char *path, int resuming,
     log->complete_size = keep;
     if (dropped > 0) {
         cut_back(log);
-        cli_log(CLI_LEVEL_INFO, "%s: dropped %zu rows after step %" PRIu64
-                ", the step of the resumed model", path, dropped, step);
+        cli_log(CLI_LEVEL_INFO, "%s: dropped %zu row%s after step %" PRIu64
+                ", the step of the resumed model", path, dropped,
+                cli_plural(dropped), step);
     }
     if (keep == 0) {
         int errnum = write_all(log->fd, CLI_LOSS_LOG_HEADER,

@@ -405,8 +405,8 @@ cli_output_write(const cli_output *o, const ff_frameset *set,
 void
 cli_output_report(const cli_output *o, size_t count)
 {
-    cli_log(CLI_LEVEL_INFO, "wrote %zu frames to %s (%s)", count, o->path,
-            cli_format_name(o->format));
+    cli_log(CLI_LEVEL_INFO, "wrote %zu frame%s to %s (%s)", count,
+            cli_plural(count), o->path, cli_format_name(o->format));
     if (o->pymol != NULL) {
         cli_log(CLI_LEVEL_INFO, "wrote %s; open it with: pymol %s", o->pymol,
                 o->pymol);

@@ -348,6 +348,12 @@ cli_run_end(void)
             cli_now() - run_start, cpu, (double)ru.ru_maxrss / 1024.0);
 }
 
+const char *
+cli_plural(size_t count)
+{
+    return count == 1 ? "" : "s";
+}
+
 int
 cli_is_directory(const char *path)
 {

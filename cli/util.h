@@ -118,6 +118,9 @@ void cli_run_end(void);
 /* Whether path names an existing folder. */
 int cli_is_directory(const char *path);
 
+/* Return "s" unless count is 1, for "%zu frame%s". */
+const char *cli_plural(size_t count);
+
 /*
  * Replace the extension of the last path component of path (everything
  * after its first dot, so "a.pdb.gz" counts as one extension) by ext (with

@@ -238,6 +238,19 @@ START_TEST(cmd_frames_summary_matches_expected)
         ck_assert_msg(strstr(r.out, row) != NULL, "summary lacks '%s'", row);
     }
     fclose(f);
+
+    // The frames file read again gives a row per chain that has frames,
+    // named by its source, with - for the counts it does not record.
+    char again[600];
+    snprintf(again, sizeof again, "%s/again.tsv", folder);
+    const char *reread[] = {"frames", output, "-o", again, "--summary", "-q",
+                            NULL};
+    run_frameflow(&r, reread);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    char row[1024];
+    snprintf(row, sizeof row, "%s/1crn.pdb\t1\tA\t46\t46\t-\t-\t-\t0\n",
+             datasets);
+    ck_assert_msg(strstr(r.out, row) != NULL, "summary lacks '%s'", row);
     remove_folder(folder);
 }
 END_TEST
