@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 
@@ -427,9 +428,10 @@ expand_path(path_list *list, const char *path)
     return path_list_add(list, path, NULL);
 }
 
-/* Add every path named in the list file at path. */
+/* Add every path named in the list file at path. Unless keep_going, a
+ * path that does not exist stops the run here, with the list's line. */
 static int
-expand_list(path_list *list, const char *path)
+expand_list(path_list *list, const char *path, int keep_going)
 {
     FILE *f = fopen(path, "r");
 
@@ -460,6 +462,14 @@ expand_list(path_list *list, const char *path)
         if (*p == '\0' || *p == '#') {
             continue;
         }
+        struct stat st;
+        if (!keep_going && stat(p, &st) != 0) {
+            cli_error("%s:%ld: %s: %s%s", path, number, p, strerror(errno),
+                      p[0] == '/' ? "" : " (paths in a list are relative to "
+                                         "the current folder)");
+            status = CLI_EXIT_FAILURE;
+            break;
+        }
         status = expand_path(list, p);
     }
     if (status == 0 && ferror(f)) {
@@ -481,7 +491,7 @@ expand_inputs(const cli_inputs *in, const char *command, path_list *list)
     }
     for (size_t i = 0; i < in->entry_count; i++) {
         int status = in->entries[i].is_list
-                     ? expand_list(list, in->entries[i].path)
+                     ? expand_list(list, in->entries[i].path, in->keep_going)
                      : expand_path(list, in->entries[i].path);
         if (status != 0) {
             return status;
