@@ -65,6 +65,47 @@ describe_input(char lines[2][1024], const char *input, const ff_frameset *set)
     }
 }
 
+/*
+ * Return the residues that name the frames of set in the output's format,
+ * or NULL, after saying at info level why the residues are numbered in
+ * order instead. Interpolated frames stand for no residue of their own.
+ */
+static ff_backbone_residue *
+name_residues(const ff_frameset *set, const cli_output *out)
+{
+    if (out->format == CLI_FORMAT_TSV) {
+        return NULL;
+    }
+    for (size_t j = 0; j < set->count; j++) {
+        if (set->labels[j].kind == FF_FRAME_KIND_INTERPOLATED) {
+            cli_log(CLI_LEVEL_INFO, "residues numbered in order: the frames "
+                    "include interpolated ones, which stand for no residue "
+                    "(frames --interpolate 0 keeps only residues)");
+            return NULL;
+        }
+    }
+    ff_backbone_residue *residues = malloc(set->count * sizeof *residues);
+    if (residues == NULL) {
+        return NULL;
+    }
+    for (size_t j = 0; j < set->count; j++) {
+        const ff_frame_label *l = &set->labels[j];
+        residues[j].chain = set->chains[l->chain];
+        residues[j].seqnum = l->seqnum;
+        residues[j].icode = l->icode;
+        residues[j].name = l->resname;
+    }
+    char why[256];
+    if (!ff_backbone_residues_fit(residues, set->count,
+                                  out->format == CLI_FORMAT_PDB, why,
+                                  sizeof why)) {
+        cli_log(CLI_LEVEL_INFO, "residues numbered in order: %s", why);
+        free(residues);
+        return NULL;
+    }
+    return residues;
+}
+
 static int
 export_frames(const char *input, cli_output *out)
 {
@@ -88,8 +129,11 @@ export_frames(const char *input, cli_output *out)
     char lines[2][1024];
     const char *remarks[2] = {lines[0], lines[1]};
     describe_input(lines, input, set);
-    ff_backbone_info info = {"frameflow frames", remarks, 2};
-    if (cli_output_write(out, set, &info, &err) < 0) {
+    ff_backbone_residue *residues = name_residues(set, out);
+    ff_backbone_info info = {"frameflow frames", remarks, 2, residues};
+    int written = cli_output_write(out, set, &info, &err);
+    free(residues);
+    if (written < 0) {
         cli_report(&err);
         goto done;
     }

@@ -390,7 +390,7 @@ sample_and_write(const sample_args *a, cli_output *out, ff_model *model)
     char lines[3][512];
     const char *remarks[3] = {lines[0], lines[1], lines[2]};
     describe_run(lines, a, cfg);
-    ff_backbone_info info = {"frameflow samples", remarks, 3};
+    ff_backbone_info info = {"frameflow samples", remarks, 3, NULL};
     if (cli_output_write(out, set, &info, &err) < 0) {
         cli_report(&err);
         goto done;

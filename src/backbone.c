@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frameflow/so3.h"
@@ -42,6 +43,114 @@ static size_t
 pdb_serials_needed(size_t n)
 {
     return 3 * n + (n + PDB_MAX_RESSEQ - 1) / PDB_MAX_RESSEQ;
+}
+
+/* Return whether text is 1 to max characters of letters, digits, '_' and
+ * '-' (max 0 for no limit). */
+static int
+plain_name(const char *text, size_t max)
+{
+    size_t n = 0;
+
+    for (const char *p = text; *p != '\0'; p++, n++) {
+        char c = *p;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return 0;
+        }
+    }
+    return n > 0 && (max == 0 || n <= max);
+}
+
+static int
+compare_residues(const void *a, const void *b)
+{
+    const ff_backbone_residue *x = *(const ff_backbone_residue *const *)a;
+    const ff_backbone_residue *y = *(const ff_backbone_residue *const *)b;
+    int c = strcmp(x->chain, y->chain);
+
+    if (c != 0) {
+        return c;
+    }
+    if (x->seqnum != y->seqnum) {
+        return x->seqnum < y->seqnum ? -1 : 1;
+    }
+    return (x->icode > y->icode) - (x->icode < y->icode);
+}
+
+/* Return the number of runs of one chain in the n residues. */
+static size_t
+chain_runs(const ff_backbone_residue *residues, size_t n)
+{
+    size_t runs = 0;
+
+    for (size_t j = 0; j < n; j++) {
+        runs += j == 0 || strcmp(residues[j].chain, residues[j - 1].chain) != 0;
+    }
+    return runs;
+}
+
+int
+ff_backbone_residues_fit(const ff_backbone_residue *residues, size_t n,
+                         int pdb, char *why, size_t why_size)
+{
+    for (size_t j = 0; j < n; j++) {
+        const ff_backbone_residue *r = &residues[j];
+        char icode = r->icode;
+        if (!plain_name(r->chain, pdb ? 1 : 0)) {
+            snprintf(why, why_size, "chain name '%s' of frame %zu %s",
+                     r->chain, j + 1,
+                     pdb ? "is not one letter or digit" : "is not plain");
+            return 0;
+        }
+        if (!plain_name(r->name, pdb ? 3 : 0)) {
+            snprintf(why, why_size, "residue name '%s' of frame %zu %s",
+                     r->name, j + 1,
+                     pdb ? "is not 1 to 3 letters or digits"
+                         : "is not plain");
+            return 0;
+        }
+        if (icode != ' ' && !((icode >= 'A' && icode <= 'Z')
+                              || (icode >= 'a' && icode <= 'z'))) {
+            snprintf(why, why_size, "frame %zu has an insertion code that "
+                     "is not a letter", j + 1);
+            return 0;
+        }
+        if (pdb && (r->seqnum < -999 || r->seqnum > PDB_MAX_RESSEQ)) {
+            snprintf(why, why_size, "residue number %d of frame %zu does "
+                     "not fit the 4 columns of PDB", (int)r->seqnum, j + 1);
+            return 0;
+        }
+    }
+    if (pdb && 3 * n + chain_runs(residues, n) > PDB_MAX_SERIAL) {
+        snprintf(why, why_size, "%zu frames in %zu chain runs need more "
+                 "atom serial numbers than PDB has", n,
+                 chain_runs(residues, n));
+        return 0;
+    }
+
+    const ff_backbone_residue **sorted = malloc((n > 0 ? n : 1)
+                                                * sizeof *sorted);
+    if (sorted == NULL) {
+        snprintf(why, why_size, "out of memory");
+        return 0;
+    }
+    for (size_t j = 0; j < n; j++) {
+        sorted[j] = &residues[j];
+    }
+    qsort(sorted, n, sizeof *sorted, compare_residues);
+    int fits = 1;
+    for (size_t j = 1; j < n && fits; j++) {
+        if (compare_residues(&sorted[j - 1], &sorted[j]) == 0) {
+            char icode[2] = {sorted[j]->icode, '\0'};
+            snprintf(why, why_size, "residue %s %d%s stands for more than "
+                     "one frame", sorted[j]->chain, (int)sorted[j]->seqnum,
+                     icode[0] == ' ' ? "" : icode);
+            fits = 0;
+        }
+    }
+    free(sorted);
+    return fits;
 }
 
 size_t
@@ -166,30 +275,60 @@ pdb_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
     }
 }
 
+/* Write the atoms of n frames, GLY numbered in order, or named by
+ * residues when not NULL (checked by ff_backbone_residues_fit). */
 static void
-pdb_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n)
+pdb_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n,
+                const ff_backbone_residue *residues)
 {
     size_t serial = 1;
 
     for (size_t j = 0; j < n; j++) {
         char chain = pdb_chain_ids[j / PDB_MAX_RESSEQ];
         int resseq = (int)(j % PDB_MAX_RESSEQ) + 1;
+        char icode = ' ';
+        const char *name = "GLY";
+        int last = resseq == PDB_MAX_RESSEQ || j + 1 == n;
+        if (residues != NULL) {
+            chain = residues[j].chain[0];
+            resseq = (int)residues[j].seqnum;
+            icode = residues[j].icode;
+            name = residues[j].name;
+            last = j + 1 == n || residues[j + 1].chain[0] != chain;
+        }
         double atoms[9];
 
         ff_backbone_atoms(atoms, &poses[j]);
         for (int a = 0; a < 3; a++) {
             ff_outfile_printf(out,
-                              "ATOM  %5zu %4s GLY %c%4d    %8.3f%8.3f%8.3f"
+                              "ATOM  %5zu %4s %3s %c%4d%c   %8.3f%8.3f%8.3f"
                               "  1.00  0.00          %2c  \n",
-                              serial++, atom_names[a], chain, resseq,
-                              atoms[3 * a], atoms[3 * a + 1],
+                              serial++, atom_names[a], name, chain, resseq,
+                              icode, atoms[3 * a], atoms[3 * a + 1],
                               atoms[3 * a + 2], atom_elements[a]);
         }
-        if (resseq == PDB_MAX_RESSEQ || j + 1 == n) {
-            ff_outfile_printf(out, "TER   %5zu      GLY %c%4d%54s\n",
-                              serial++, chain, resseq, "");
+        if (last) {
+            ff_outfile_printf(out, "TER   %5zu      %3s %c%4d%c%53s\n",
+                              serial++, name, chain, resseq, icode, "");
         }
     }
+}
+
+/* Check the residues of info, when it names them, for the format; return
+ * 0 or FF_STATUS_ERR_INVALID with err filled. */
+static int
+check_residues(const char *path, const ff_backbone_info *info, size_t n,
+               int pdb, ff_error *err)
+{
+    char why[256];
+
+    if (info == NULL || info->residues == NULL
+        || ff_backbone_residues_fit(info->residues, n, pdb, why, sizeof why)) {
+        return 0;
+    }
+    return ff_error_set(err, FF_STATUS_ERR_INVALID,
+                        "%s: the residue names do not fit %s: %s", path,
+                        pdb ? "PDB" : "mmCIF", why);
 }
 
 int
@@ -209,6 +348,9 @@ ff_backbone_write_pdb(const char *path, const ff_pose *poses, size_t n,
                             path, n, capacity, PDB_MAX_SERIAL);
     }
     int rc = check_coordinates(path, poses, n, 1, err);
+    if (rc == 0) {
+        rc = check_residues(path, info, n, 1, err);
+    }
     if (rc < 0) {
         return rc;
     }
@@ -218,7 +360,7 @@ ff_backbone_write_pdb(const char *path, const ff_pose *poses, size_t n,
         return err != NULL ? err->code : FF_STATUS_ERR_IO;
     }
     pdb_write_header(out, info, n);
-    pdb_write_atoms(out, poses, n);
+    pdb_write_atoms(out, poses, n, info != NULL ? info->residues : NULL);
     ff_outfile_printf(out, "%-80s\n", "END");
     return ff_outfile_commit(out, err);
 }
@@ -258,7 +400,8 @@ cif_write_header(ff_outfile *out, const ff_backbone_info *info, size_t n)
 }
 
 static void
-cif_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n)
+cif_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n,
+                const ff_backbone_residue *residues)
 {
     static const char *const columns[] = {
         "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id",
@@ -275,15 +418,30 @@ cif_write_atoms(ff_outfile *out, const ff_pose *poses, size_t n)
     }
     size_t serial = 1;
     for (size_t j = 0; j < n; j++) {
+        const char *chain = "A";
+        const char *name = "GLY";
+        long seqnum = (long)j + 1;
+        char icode[2] = {'?', '\0'};
+        if (residues != NULL) {
+            chain = residues[j].chain;
+            name = residues[j].name;
+            seqnum = residues[j].seqnum;
+            if (residues[j].icode != ' ') {
+                icode[0] = residues[j].icode;
+            }
+        }
         double atoms[9];
         ff_backbone_atoms(atoms, &poses[j]);
+        // label_seq_id numbers the frames in order; auth_seq_id and the
+        // insertion code carry the residue's own number.
         for (int a = 0; a < 3; a++) {
             ff_outfile_printf(out,
-                              "ATOM %zu %c %s . GLY A 1 %zu ? %.3f %.3f %.3f "
-                              "1 0 %zu A 1\n",
+                              "ATOM %zu %c %s . %s %s 1 %zu %s %.3f %.3f "
+                              "%.3f 1 0 %ld %s 1\n",
                               serial++, atom_elements[a], plain_names[a],
-                              j + 1, atoms[3 * a], atoms[3 * a + 1],
-                              atoms[3 * a + 2], j + 1);
+                              name, chain, j + 1, icode, atoms[3 * a],
+                              atoms[3 * a + 1], atoms[3 * a + 2], seqnum,
+                              chain);
         }
     }
     ff_outfile_printf(out, "#\n");
@@ -298,6 +456,9 @@ ff_backbone_write_cif(const char *path, const ff_pose *poses, size_t n,
                             "%s: no frames to write", path);
     }
     int rc = check_coordinates(path, poses, n, 0, err);
+    if (rc == 0) {
+        rc = check_residues(path, info, n, 0, err);
+    }
     if (rc < 0) {
         return rc;
     }
@@ -307,7 +468,7 @@ ff_backbone_write_cif(const char *path, const ff_pose *poses, size_t n,
         return err != NULL ? err->code : FF_STATUS_ERR_IO;
     }
     cif_write_header(out, info, n);
-    cif_write_atoms(out, poses, n);
+    cif_write_atoms(out, poses, n, info != NULL ? info->residues : NULL);
     return ff_outfile_commit(out, err);
 }
 

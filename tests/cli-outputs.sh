@@ -83,6 +83,16 @@ else
     echo "skipped: the write-protected case needs another user"
 fi
 
+# export keeps each residue's chain, number and name when no frame is
+# interpolated, and numbers GLY residues in order otherwise.
+"$frameflow" frames "$structure" --interpolate 0 -o residues.tsv -q
+"$frameflow" export residues.tsv -o residues.pdb -q
+grep -q '^ATOM      2  CA  THR A   1 ' residues.pdb \
+    || fail "export lost the first residue's name"
+"$frameflow" export frames.tsv -o numbered.pdb -q
+grep -q '^ATOM      2  CA  GLY A   1 ' numbered.pdb \
+    || fail "export of interpolated frames is not numbered in order"
+
 # The PyMOL script keeps every part of the name but the last extension.
 "$frameflow" sample model.ffm -n 5 --steps 2 -o run.seed1.pdb.gz -q
 [[ -f run.seed1.pml ]] || fail "run.seed1.pdb.gz did not give run.seed1.pml"

@@ -213,7 +213,7 @@ START_TEST(backbone_pdb_round_trip)
     size_t n = 200;
     ff_pose *p = random_poses(n, 5, 30.0);
     const char *remarks[] = {"model: toy.ffm", "sampler: follow, seed 7"};
-    ff_backbone_info info = {"frameflow samples", remarks, 2};
+    ff_backbone_info info = {"frameflow samples", remarks, 2, NULL};
     ff_error err;
 
     ck_assert_int_eq(ff_backbone_write_pdb(path, p, n, &info, &err), 0);
@@ -413,7 +413,7 @@ START_TEST(backbone_pdb_remarks_wrap)
         "model-file-name.ffm trained for 30000 steps",
         "control\tcharacters\nbecome question marks",
     };
-    ff_backbone_info info = {NULL, remarks, 2};
+    ff_backbone_info info = {NULL, remarks, 2, NULL};
     ff_error err;
 
     ck_assert_int_eq(ff_backbone_write_pdb(path, p, 2, &info, &err), 0);
@@ -466,7 +466,7 @@ START_TEST(backbone_cif_round_trip)
     size_t n = 40000;
     ff_pose *p = random_poses(n, 10, 40.0);
     const char *remarks[] = {"model: toy.ffm"};
-    ff_backbone_info info = {"frameflow 'quoted' title", remarks, 1};
+    ff_backbone_info info = {"frameflow 'quoted' title", remarks, 1, NULL};
     ff_error err;
 
     // Beyond what a PDB file holds, and far out: mmCIF takes both.
@@ -668,6 +668,88 @@ START_TEST(backbone_pseudo_residues_not_linked)
 }
 END_TEST
 
+START_TEST(backbone_residue_names_round_trip)
+{
+    // Two chains, an insertion code, a negative number and a residue name
+    // that is not GLY come back from both formats as they were written.
+    size_t n = 6;
+    ff_pose *p = random_poses(n, 14, 20.0);
+    const ff_backbone_residue residues[6] = {
+        {"H", -2, ' ', "ALA"}, {"H", 52, ' ', "TYR"}, {"H", 52, 'A', "PRO"},
+        {"H", 53, ' ', "MSE"}, {"L", 1, ' ', "ASP"}, {"L", 2, ' ', "ILE"},
+    };
+    ff_backbone_info info = {NULL, NULL, 0, residues};
+    ff_error err;
+    char path[512];
+    const char *names[2] = {"named.pdb", "named.cif"};
+
+    for (int f = 0; f < 2; f++) {
+        test_scratch_path(path, sizeof path, names[f]);
+        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, &info, &err)
+                        : ff_backbone_write_cif(path, p, n, &info, &err);
+        ck_assert_msg(rc == 0, "%s", err.message);
+        ff_frameset *set = build_frames(path);
+        ck_assert_uint_eq(set->count, n);
+        assert_frames_match(set->poses, p, n);
+        for (size_t j = 0; j < n; j++) {
+            const ff_frame_label *l = &set->labels[j];
+            ck_assert_str_eq(set->chains[l->chain], residues[j].chain);
+            ck_assert_int_eq(l->seqnum, residues[j].seqnum);
+            ck_assert_int_eq(l->icode, residues[j].icode);
+            ck_assert_str_eq(l->resname, residues[j].name);
+        }
+        ff_frameset_free(set);
+        unlink(path);
+    }
+    free(p);
+}
+END_TEST
+
+START_TEST(backbone_residue_names_that_do_not_fit)
+{
+    char why[256];
+    const ff_backbone_residue twice[2] = {{"A", 5, 'B', "ALA"},
+                                          {"A", 5, 'B', "GLY"}};
+    const ff_backbone_residue long_chain[1] = {{"AB", 5, ' ', "ALA"}};
+    const ff_backbone_residue far[1] = {{"A", 10000, ' ', "ALA"}};
+    const ff_backbone_residue long_name[1] = {{"A", 5, ' ', "ABCD"}};
+    const ff_backbone_residue spaced[1] = {{"A B", 5, ' ', "ALA"}};
+
+    ck_assert_int_eq(ff_backbone_residues_fit(twice, 2, 0, why, sizeof why),
+                     0);
+    ck_assert_ptr_nonnull(strstr(why, "residue A 5B stands for more"));
+    // PDB limits, which mmCIF does not have.
+    ck_assert_int_eq(ff_backbone_residues_fit(long_chain, 1, 1, why,
+                                              sizeof why), 0);
+    ck_assert_int_eq(ff_backbone_residues_fit(long_chain, 1, 0, why,
+                                              sizeof why), 1);
+    ck_assert_int_eq(ff_backbone_residues_fit(far, 1, 1, why, sizeof why),
+                     0);
+    ck_assert_int_eq(ff_backbone_residues_fit(far, 1, 0, why, sizeof why),
+                     1);
+    ck_assert_int_eq(ff_backbone_residues_fit(long_name, 1, 1, why,
+                                              sizeof why), 0);
+    ck_assert_int_eq(ff_backbone_residues_fit(long_name, 1, 0, why,
+                                              sizeof why), 1);
+    // A name that mmCIF would have to quote is refused by both.
+    ck_assert_int_eq(ff_backbone_residues_fit(spaced, 1, 0, why, sizeof why),
+                     0);
+
+    // The writers refuse residues that do not fit.
+    ff_pose p[2];
+    memset(p, 0, sizeof p);
+    p[0].R[0] = p[0].R[4] = p[0].R[8] = 1.0;
+    p[1] = p[0];
+    ff_backbone_info info = {NULL, NULL, 0, twice};
+    ff_error err;
+    char path[512];
+    test_scratch_path(path, sizeof path, "twice.pdb");
+    ck_assert_int_eq(ff_backbone_write_pdb(path, p, 2, &info, &err),
+                     FF_STATUS_ERR_INVALID);
+    ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
 START_TEST(backbone_reader_round_trip)
 {
     char path[512];
@@ -738,6 +820,8 @@ backbone_suite(void)
     TEST_ADD(s, backbone_pymol_script_draws_triads);
     TEST_ADD(s, backbone_reader_round_trip);
     TEST_ADD(s, backbone_pseudo_residues_not_linked);
+    TEST_ADD(s, backbone_residue_names_round_trip);
+    TEST_ADD(s, backbone_residue_names_that_do_not_fit);
     TEST_ADD(s, backbone_frames_file_round_trip);
     return s;
 }

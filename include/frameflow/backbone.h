@@ -13,7 +13,8 @@
  * Poses and coordinates are in Angstrom.
  *
  * A PDB file numbers residues 1 to 9999 in chain A, then continues in chain
- * B and so on (A-Z, a-z, 0-9), with a TER record after each chain. Atom
+ * B and so on (A-Z, a-z, 0-9), with a TER record after each chain, unless
+ * the caller names each frame's residue (ff_backbone_info.residues). Atom
  * serial numbers stop at 99999, so a PDB file holds at most
  * ff_backbone_pdb_capacity() frames; mmCIF has no such limit. Coordinates
  * are written with three decimals, and a PDB file rejects coordinates
@@ -27,6 +28,7 @@
 #define FRAMEFLOW_BACKBONE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <frameflow/common.h>
 #include <frameflow/error.h>
@@ -41,14 +43,39 @@ extern "C" {
 #define FF_BACKBONE_C_X 0.5485
 #define FF_BACKBONE_C_Y 1.4240
 
-/* Provenance written at the top of a file. */
+/* The residue that a frame stands for, when it stands for one. */
+typedef struct ff_backbone_residue {
+    const char *chain;   /* chain name */
+    int32_t seqnum;      /* residue number */
+    char icode;          /* insertion code, ' ' for none */
+    const char *name;    /* residue name, such as "ALA" */
+} ff_backbone_residue;
+
+/* Provenance written at the top of a file, and the residue names. */
 typedef struct ff_backbone_info {
     const char *title;            /* one line, e.g. "frameflow samples";
                                      NULL for a default */
     const char *const *remarks;   /* remark_count lines, each without a
                                      newline (model file, sampler, seed) */
     size_t remark_count;
+    const ff_backbone_residue *residues;  /* one per frame, which
+                                     ff_backbone_residues_fit accepts for
+                                     the format; NULL writes GLY residues
+                                     numbered in order */
 } ff_backbone_info;
+
+/*
+ * Return 1 when the n residues can name the frames of a PDB file (pdb
+ * non-zero) or an mmCIF file, and 0 otherwise with the reason written to
+ * why (why_size bytes). Every residue must be distinct (chain, number and
+ * insertion code) and names must be plain: letters, digits, '_' and '-'.
+ * PDB also needs chain names of at most one character, numbers from -999
+ * to 9999, residue names of at most three characters and room in the atom
+ * serial numbers for a TER record after each run of one chain.
+ */
+FF_API int ff_backbone_residues_fit(const ff_backbone_residue *residues,
+                                    size_t n, int pdb, char *why,
+                                    size_t why_size);
 
 /*
  * Compute the world positions of the atoms of one frame: atoms[0..2] N,
@@ -64,7 +91,8 @@ FF_API size_t ff_backbone_pdb_capacity(void);
  * (wrapped at 80 columns), ATOM records, TER after each chain, END.
  * Return 0, or a negative status with err filled: FF_STATUS_ERR_EMPTY when
  * n is 0, FF_STATUS_ERR_INVALID when n is above ff_backbone_pdb_capacity()
- * (the message suggests mmCIF or a frames file), FF_STATUS_ERR_NUMERIC
+ * (the message suggests mmCIF or a frames file) or info's residues do not
+ * fit (ff_backbone_residues_fit), FF_STATUS_ERR_NUMERIC
  * when a coordinate is not finite or does not fit the PDB columns,
  * FF_STATUS_ERR_IO, FF_STATUS_ERR_NOMEM. Nothing is left at path on
  * failure.
@@ -78,8 +106,8 @@ FF_API FF_WARN_UNUSED int ff_backbone_write_pdb(const char *path,
 /*
  * Write n frames as an mmCIF file at path: a data block with the title,
  * info's remarks as comment lines and one _atom_site loop, all residues in
- * chain A numbered from 1. Return values as ff_backbone_write_pdb, without
- * the size limits.
+ * chain A numbered from 1 unless info names them. Return values as
+ * ff_backbone_write_pdb, without the size limits.
  */
 FF_API FF_WARN_UNUSED int ff_backbone_write_cif(const char *path,
                                                 const ff_pose *poses,
