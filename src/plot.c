@@ -648,11 +648,50 @@ rotation_disc(ff_outfile *out, int view)
               view == 0 ? "z >= 0, seen from +z" : "z < 0, seen from -z");
 }
 
-static void
-rotation_points(ff_outfile *out, const ff_plot_series *s, const char *colour)
+/*
+ * Markers of series i: the palette's colour, and past the palette's size
+ * another shape (filled circle, ring, filled square, open square), so that
+ * series 1 and 9 stay apart.
+ */
+static int
+marker_shape(size_t i)
 {
-    ff_outfile_printf(out, "<g fill=\"%s\" fill-opacity=\"0.55\" "
-                      "stroke=\"none\">\n", colour);
+    return (int)((i / PALETTE_SIZE) % 4);
+}
+
+/* Open a group that draws markers of series i. */
+static void
+marker_group(ff_outfile *out, size_t i)
+{
+    const char *colour = palette[i % PALETTE_SIZE];
+
+    if (marker_shape(i) % 2 == 0) {
+        ff_outfile_printf(out, "<g fill=\"%s\" fill-opacity=\"0.55\" "
+                          "stroke=\"none\">\n", colour);
+    } else {
+        ff_outfile_printf(out, "<g fill=\"none\" stroke=\"%s\" "
+                          "stroke-opacity=\"0.8\" stroke-width=\"1\">\n",
+                          colour);
+    }
+}
+
+/* Draw one marker of series i at (x, y) with radius r. */
+static void
+marker(ff_outfile *out, size_t i, double x, double y, double r)
+{
+    if (marker_shape(i) < 2) {
+        ff_outfile_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" "
+                          "r=\"%.1f\"/>\n", x, y, r);
+    } else {
+        ff_outfile_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                          "height=\"%.1f\"/>\n", x - r, y - r, 2 * r, 2 * r);
+    }
+}
+
+static void
+rotation_points(ff_outfile *out, const ff_plot_series *s, size_t i)
+{
+    marker_group(out, i);
     for (size_t j = 0; j < s->count; j++) {
         const double *R = s->poses[j].R;
         double zx = R[2];
@@ -666,8 +705,7 @@ rotation_points(ff_outfile *out, const ff_plot_series *s, const char *colour)
         double px = rot_center_x[view]
                     + ROT_RADIUS * (view == 0 ? zx : -zx);
         double py = ROT_CENTER_Y - ROT_RADIUS * zy;
-        ff_outfile_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n",
-                          px, py);
+        marker(out, i, px, py, 2.5);
     }
     ff_outfile_printf(out, "</g>\n");
 }
@@ -680,11 +718,11 @@ rotation_legend(ff_outfile *out, const ff_plot_series *series, size_t count)
 
     for (size_t i = 0; i < count; i++) {
         char text[512];
-        snprintf(text, sizeof text, "%s (%zu frames)", series[i].label,
-                 series[i].count);
-        ff_outfile_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" "
-                          "fill=\"%s\"/>\n", x + 5, y - 4,
-                          palette[i % PALETTE_SIZE]);
+        snprintf(text, sizeof text, "%s (%zu frame%s)", series[i].label,
+                 series[i].count, series[i].count == 1 ? "" : "s");
+        marker_group(out, i);
+        marker(out, i, x + 5, y - 4, 5.0);
+        ff_outfile_printf(out, "</g>\n");
         svg_label(out, x + 16, y, "start", 12, text);
         y += 22.0;
     }
@@ -719,7 +757,7 @@ ff_plot_write_rotations(const char *path, const ff_plot_series *series,
         rotation_disc(out, view);
     }
     for (size_t i = 0; i < series_count; i++) {
-        rotation_points(out, &series[i], palette[i % PALETTE_SIZE]);
+        rotation_points(out, &series[i], i);
     }
     rotation_legend(out, series, series_count);
     ff_outfile_printf(out, "</svg>\n");

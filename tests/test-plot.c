@@ -276,7 +276,7 @@ START_TEST(plot_rotations_places_axes)
         ck_assert_double_eq_tol(cy[k], want[k][1], 0.051);
     }
     ck_assert(strstr(svg, "reference &amp; co (3 frames)") != NULL);
-    ck_assert(strstr(svg, "samples (1 frames)") != NULL);
+    ck_assert(strstr(svg, "samples (1 frame)") != NULL);
     ck_assert(strstr(svg, "z &gt;= 0, seen from +z") != NULL);
     free(svg);
     unlink(path);
@@ -287,6 +287,42 @@ START_TEST(plot_rotations_places_axes)
     ck_assert_int_eq(ff_plot_write_rotations("/nonexistent-dir/r.svg",
                                              series, 2, NULL, &err),
                      FF_STATUS_ERR_IO);
+}
+END_TEST
+
+START_TEST(plot_rotations_series_past_palette)
+{
+    // Series 1 and 9 share a colour, so series 9 is drawn as rings, and
+    // series 17 as filled squares.
+    char path[512];
+    test_scratch_path(path, sizeof path, "many.svg");
+    ff_pose pose;
+    ff_error err;
+    const double w[3] = {0.1, 0.2, 0.3};
+    ff_so3_exp(pose.R, w);
+    ff_plot_series series[17];
+    for (int i = 0; i < 17; i++) {
+        series[i] = (ff_plot_series){"series", &pose, 1};
+    }
+    ck_assert_int_eq(ff_plot_write_rotations(path, series, 17, NULL, &err),
+                     0);
+    char *svg = read_text(path);
+    size_t filled = 0;
+    size_t rings = 0;
+    size_t squares = 0;
+    for (const char *p = svg; (p = strstr(p, "<g fill=\"")) != NULL; p++) {
+        filled += strncmp(p, "<g fill=\"none\"", 14) != 0;
+        rings += strncmp(p, "<g fill=\"none\"", 14) == 0;
+    }
+    for (const char *p = svg; (p = strstr(p, "<rect x=")) != NULL; p++) {
+        squares++;
+    }
+    // A group per series for the points and one for its legend entry.
+    ck_assert_uint_eq(rings, 2 * 8);
+    ck_assert_uint_eq(filled, 2 * 9);
+    ck_assert_uint_eq(squares, 2);
+    free(svg);
+    unlink(path);
 }
 END_TEST
 
@@ -301,6 +337,7 @@ plot_suite(void)
     TEST_ADD(s, plot_loss_svg_draws_every_row);
     TEST_ADD(s, plot_loss_svg_thins_long_runs);
     TEST_ADD(s, plot_rotations_places_axes);
+    TEST_ADD(s, plot_rotations_series_past_palette);
     return s;
 }
 
