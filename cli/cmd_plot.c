@@ -57,7 +57,8 @@ plot_loss(const char *output, const char *input, const char *title)
     size_t rows = loss.count;
     ff_plot_loss_free(&loss);
     if (rc == FF_STATUS_ERR_EMPTY) {
-        // The output is fine: name the log that holds nothing to draw.
+        // The output is not at fault, so name the log, which contains
+        // nothing to draw.
         cli_error("%s: no finite loss above 0 in its %zu row%s, so there is "
                   "no curve to draw", input, rows, cli_plural(rows));
         return CLI_EXIT_FAILURE;

@@ -40,9 +40,9 @@ int ff_error_set_gzip(ff_error *err, gzFile gz, const char *path);
 
 /*
  * Fill err and return FF_STATUS_ERR_IO when path names a pipe, socket or
- * character device, whose bytes a probe would consume before the read
- * that follows it; return 0 otherwise, also when path cannot be examined,
- * which the open that follows reports.
+ * character device, because a probe would consume its bytes before the
+ * read that follows. Return 0 otherwise, also when path cannot be
+ * examined, which the open that follows then reports.
  */
 int ff_error_if_stream(ff_error *err, const char *path);
 

@@ -236,7 +236,7 @@ open_direct(ff_outfile *out, ff_error *err)
 }
 
 /*
- * Refuse to replace an existing file that the user may not write, as cp
+ * Reject replacing an existing file that the user may not write, as cp
  * would, and give the new file the old one's permissions, so that a
  * private file stays private.
  */

@@ -81,7 +81,7 @@ expect_status 1 "$frameflow" train "$structure" bad.pdb --keep-going -q \
 grep -q "^frameflow: skipped: bad.pdb" err.txt \
     || fail "-q hid the skipped input: $(cat err.txt)"
 
-# A pipe cannot be read twice, and the message says so.
+# A pipe cannot be read twice, and the message explains that.
 set +e
 "$frameflow" frames /dev/stdin -o piped.tsv -q <"$structure" 2>err.txt
 status_file=$?

@@ -586,7 +586,7 @@ START_TEST(backbone_pymol_script_draws_triads)
 }
 END_TEST
 
-/* Read a structure file back into frames with the frame builder, with
+/* Read a structure file back into frames with the frame builder, adding
  * interpolate frames between linked residues. */
 static ff_frameset *
 build_frames_interpolated(const char *path, int interpolate)
@@ -731,11 +731,11 @@ START_TEST(backbone_residue_names_that_do_not_fit)
                                               sizeof why), 0);
     ck_assert_int_eq(ff_backbone_residues_fit(long_name, 1, 0, why,
                                               sizeof why), 1);
-    // A name that mmCIF would have to quote is refused by both.
+    // A name that mmCIF would have to quote is rejected by both.
     ck_assert_int_eq(ff_backbone_residues_fit(spaced, 1, 0, why, sizeof why),
                      0);
 
-    // The writers refuse residues that do not fit.
+    // The writers reject residues that do not fit.
     ff_pose p[2];
     memset(p, 0, sizeof p);
     p[0].R[0] = p[0].R[4] = p[0].R[8] = 1.0;

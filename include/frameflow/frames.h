@@ -292,7 +292,7 @@ FF_API int ff_frameset_write(const ff_frameset *set, const char *path,
  * FF_FRAMES_COORD_MAX or a rotation that is not one (an entry of R^T R - I
  * above 1e-4, or det R < 0), FF_STATUS_ERR_NOMEM. A rotation off by more
  * than 1e-12 (one written with few digits) is projected onto SO(3) with
- * ff_so3_orthonormalize; frameflow's own 17 digits are kept bit for bit.
+ * ff_so3_orthonormalize. frameflow's own 17 digits are kept bit for bit.
  * Empty lines and lines that start with '#' after the column names are
  * skipped.
  */
