@@ -450,7 +450,7 @@ ff_sgemm_tn_tiles(int n, int k)
     if (n <= 0 || k <= 0) {
         return 0;
     }
-    return ((n + MR - 1) / MR) * ff_sgemm_panel_count(k);
+    return ff_sgemm_tn_tiles_per_panel(n) * ff_sgemm_panel_count(k);
 }
 
 _Static_assert(FF_SGEMM_TN_BUFFER == KC * NR,
@@ -479,7 +479,7 @@ ff_sgemm_tn_range(float *dW, int lddw, const float *dY, int lddy,
                   const float *X, int ldx, int m, int n, int k, int first,
                   int last, float *buffer)
 {
-    int row_panels = (n + MR - 1) / MR;
+    int per_panel = ff_sgemm_tn_tiles_per_panel(n);
 
     // Tiles run column panel by column panel, so that consecutive tiles
     // share the packed block of X. The batch (m) is the inner dimension.
@@ -487,17 +487,13 @@ ff_sgemm_tn_range(float *dW, int lddw, const float *dY, int lddy,
         int kc = m - p0 < KC ? m - p0 : KC;
         int packed_jp = -1;
         for (int t = first; t < last; t++) {
-            int jp = t / row_panels;
-            int i0 = (t % row_panels) * MR;
-            int rows = n - i0 < MR ? n - i0 : MR;
-            int cols = k - jp * NR < NR ? k - jp * NR : NR;
+            int jp = t / per_panel;
             if (jp != packed_jp) {
                 pack_rows_panel(buffer, X, ldx, k, jp * NR, p0, kc);
                 packed_jp = jp;
             }
-            run_tile(dW + (size_t)i0 * lddw + jp * NR, lddw, rows, cols,
-                     dY + (size_t)p0 * lddy + i0, 1, (size_t)lddy, buffer, kc,
-                     1, NULL);
+            ff_sgemm_tn_tile(dW, lddw, dY + (size_t)p0 * lddy, lddy, buffer,
+                             kc, n, k, t);
         }
     }
 }
@@ -521,9 +517,9 @@ void
 ff_sgemm_tn_tile(float *dW, int lddw, const float *dY, int lddy,
                  const float *panel, int m, int n, int k, int tile)
 {
-    int row_panels = (n + MR - 1) / MR;
-    int jp = tile / row_panels;
-    int i0 = (tile % row_panels) * MR;
+    int per_panel = ff_sgemm_tn_tiles_per_panel(n);
+    int jp = tile / per_panel;
+    int i0 = (tile % per_panel) * MR;
     int rows = n - i0 < MR ? n - i0 : MR;
     int cols = k - jp * NR < NR ? k - jp * NR : NR;
 
