@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <strings.h>
 #include <time.h>
 
 #ifdef _OPENMP
@@ -349,14 +348,6 @@ path_list_add(path_list *list, const char *dir, const char *name)
     return 0;
 }
 
-static int
-ends_with_nocase(const char *s, size_t n, const char *suffix)
-{
-    size_t m = strlen(suffix);
-
-    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
-}
-
 /* Return whether a file name in a folder names a structure file. */
 static int
 is_structure_name(const char *name)
@@ -367,11 +358,11 @@ is_structure_name(const char *name)
     if (name[0] == '.') {
         return 0;
     }
-    if (ends_with_nocase(name, n, ".gz")) {
+    if (cli_ends_with(name, n, ".gz")) {
         n -= 3;
     }
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        if (ends_with_nocase(name, n, suffixes[i])) {
+        if (cli_ends_with(name, n, suffixes[i])) {
             return 1;
         }
     }

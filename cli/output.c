@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,20 +20,10 @@ cli_format_name(int format)
     return format_names[format];
 }
 
-/* Return whether the first n characters of s end with suffix, in any
- * case. */
-static int
-ends_with(const char *s, size_t n, const char *suffix)
-{
-    size_t m = strlen(suffix);
-
-    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
-}
-
 int
 cli_output_gzip_name(const char *path)
 {
-    return ends_with(path, strlen(path), ".gz");
+    return cli_ends_with(path, strlen(path), ".gz");
 }
 
 /* Guess the format from the output name, in any case, ignoring a final
@@ -47,10 +36,10 @@ format_from_name(const char *path)
     if (cli_output_gzip_name(path)) {
         n -= 3;
     }
-    if (ends_with(path, n, ".cif") || ends_with(path, n, ".mmcif")) {
+    if (cli_ends_with(path, n, ".cif") || cli_ends_with(path, n, ".mmcif")) {
         return CLI_FORMAT_CIF;
     }
-    if (ends_with(path, n, ".tsv")) {
+    if (cli_ends_with(path, n, ".tsv")) {
         return CLI_FORMAT_TSV;
     }
     return CLI_FORMAT_PDB;

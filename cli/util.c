@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -346,6 +347,14 @@ cli_run_end(void)
     cli_log(CLI_LEVEL_INFO,
             "wall time %.2f s, CPU time %.2f s, peak memory %.1f MiB",
             cli_now() - run_start, cpu, (double)ru.ru_maxrss / 1024.0);
+}
+
+int
+cli_ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+
+    return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
 }
 
 const char *

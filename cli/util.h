@@ -118,6 +118,10 @@ void cli_run_end(void);
 /* Whether path names an existing folder. */
 int cli_is_directory(const char *path);
 
+/* Return whether the first n characters of s end with suffix, in any
+ * case. */
+int cli_ends_with(const char *s, size_t n, const char *suffix);
+
 /* Return "s" unless count is 1, for "%zu frame%s". */
 const char *cli_plural(size_t count);
 
