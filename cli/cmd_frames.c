@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "inputs.h"
 #include "output.h"
+#include "readframes.h"
 #include "util.h"
 
 static const char *const command_name = "frames";
@@ -74,23 +75,18 @@ static void
 print_set_summary(frames_run *run, const ff_frameset *set)
 {
     print_summary_header(run);
-    size_t f = 0;
-    while (f < set->count) {
-        const ff_frame_label *first = &set->labels[f];
-        size_t residues = 0;
+    size_t end = 0;
+    for (size_t start = 0; start < set->count; start = end) {
+        const ff_frame_label *first = &set->labels[start];
+        end = cli_frameset_chain_end(set, start);
         size_t interpolated = 0;
-        for (; f < set->count && set->labels[f].source == first->source
-               && set->labels[f].model == first->model
-               && set->labels[f].chain == first->chain; f++) {
-            if (set->labels[f].kind == FF_FRAME_KIND_INTERPOLATED) {
-                interpolated++;
-            } else {
-                residues++;
-            }
+        for (size_t f = start; f < end; f++) {
+            interpolated += set->labels[f].kind == FF_FRAME_KIND_INTERPOLATED;
         }
+        size_t residues = end - start - interpolated;
         printf("%s\t%d\t%s\t%zu\t%zu\t-\t-\t-\t%zu\n",
-               set->sources[first->source], (int)first->model, set->chains[first->chain], residues,
-               residues, interpolated);
+               set->sources[first->source], (int)first->model,
+               set->chains[first->chain], residues, residues, interpolated);
     }
 }
 

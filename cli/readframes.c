@@ -42,17 +42,26 @@ cli_read_frames(const char *path, ff_error *err)
 }
 
 size_t
+cli_frameset_chain_end(const ff_frameset *set, size_t first)
+{
+    const ff_frame_label *a = &set->labels[first];
+    size_t f = first + 1;
+
+    while (f < set->count && set->labels[f].source == a->source
+           && set->labels[f].model == a->model
+           && set->labels[f].chain == a->chain) {
+        f++;
+    }
+    return f;
+}
+
+size_t
 cli_frameset_chain_count(const ff_frameset *set)
 {
     size_t chains = 0;
 
-    for (size_t f = 0; f < set->count; f++) {
-        const ff_frame_label *a = &set->labels[f];
-        const ff_frame_label *b = f > 0 ? &set->labels[f - 1] : NULL;
-        if (b == NULL || a->source != b->source || a->model != b->model
-            || a->chain != b->chain) {
-            chains++;
-        }
+    for (size_t f = 0; f < set->count; f = cli_frameset_chain_end(set, f)) {
+        chains++;
     }
     return chains;
 }

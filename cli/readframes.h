@@ -18,10 +18,14 @@
 ff_frameset *cli_read_frames(const char *path, ff_error *err);
 
 /*
- * Return the number of chains in set: runs of frames that share a source,
- * model and chain, as the frames file writer stores them one chain after
- * another. Chain A of two sources counts twice.
+ * Return the index just past the chain that frame first of set starts: the
+ * run of frames that share its source, model and chain, as the frames file
+ * writer stores them one chain after another.
  */
+size_t cli_frameset_chain_end(const ff_frameset *set, size_t first);
+
+/* Return the number of chains in set, as cli_frameset_chain_end finds
+ * them. Chain A of two sources counts twice. */
 size_t cli_frameset_chain_count(const ff_frameset *set);
 
 #endif
