@@ -122,10 +122,10 @@ ff_backbone_residues_fit(const ff_backbone_residue *residues, size_t n,
             return 0;
         }
     }
-    if (pdb && 3 * n + chain_runs(residues, n) > PDB_MAX_SERIAL) {
+    size_t runs = pdb ? chain_runs(residues, n) : 0;
+    if (pdb && 3 * n + runs > PDB_MAX_SERIAL) {
         snprintf(why, why_size, "%zu frames in %zu chain runs need more "
-                 "atom serial numbers than PDB has", n,
-                 chain_runs(residues, n));
+                 "atom serial numbers than PDB has", n, runs);
         return 0;
     }
 
