@@ -586,6 +586,21 @@ START_TEST(backbone_pymol_script_draws_triads)
 }
 END_TEST
 
+/* Write n frames to the scratch file name, as mmCIF when the name says so
+ * and PDB otherwise, and return its path in path. */
+static void
+write_backbone(char *path, size_t size, const char *name, const ff_pose *p,
+               size_t n, const ff_backbone_info *info)
+{
+    ff_error err;
+
+    test_scratch_path(path, size, name);
+    int rc = strstr(name, ".cif") != NULL
+             ? ff_backbone_write_cif(path, p, n, info, &err)
+             : ff_backbone_write_pdb(path, p, n, info, &err);
+    ck_assert_msg(rc == 0, "%s", err.message);
+}
+
 /* Read a structure file back into frames with the frame builder, adding
  * interpolate frames between linked residues. */
 static ff_frameset *
@@ -644,10 +659,7 @@ START_TEST(backbone_pseudo_residues_not_linked)
     const char *names[2] = {"chain.pdb", "chain.cif"};
 
     for (int f = 0; f < 2; f++) {
-        test_scratch_path(path, sizeof path, names[f]);
-        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, NULL, &err)
-                        : ff_backbone_write_cif(path, p, n, NULL, &err);
-        ck_assert_int_eq(rc, 0);
+        write_backbone(path, sizeof path, names[f], p, n, NULL);
         ff_frameset *set = build_frames_interpolated(path, k);
         ck_assert_uint_eq(set->count, n);
         ff_frameset_free(set);
@@ -679,15 +691,11 @@ START_TEST(backbone_residue_names_round_trip)
         {"H", 53, ' ', "MSE"}, {"L", 1, ' ', "ASP"}, {"L", 2, ' ', "ILE"},
     };
     ff_backbone_info info = {NULL, NULL, 0, residues};
-    ff_error err;
     char path[512];
     const char *names[2] = {"named.pdb", "named.cif"};
 
     for (int f = 0; f < 2; f++) {
-        test_scratch_path(path, sizeof path, names[f]);
-        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, &info, &err)
-                        : ff_backbone_write_cif(path, p, n, &info, &err);
-        ck_assert_msg(rc == 0, "%s", err.message);
+        write_backbone(path, sizeof path, names[f], p, n, &info);
         ff_frameset *set = build_frames(path);
         ck_assert_uint_eq(set->count, n);
         assert_frames_match(set->poses, p, n);
@@ -756,14 +764,10 @@ START_TEST(backbone_reader_round_trip)
     // Past 9999 residues, so the second chain is read back too.
     size_t n = 10050;
     ff_pose *p = random_poses(n, 12, 25.0);
-    ff_error err;
     const char *names[2] = {"reader.pdb", "reader.cif.gz"};
 
     for (int f = 0; f < 2; f++) {
-        test_scratch_path(path, sizeof path, names[f]);
-        int rc = f == 0 ? ff_backbone_write_pdb(path, p, n, NULL, &err)
-                        : ff_backbone_write_cif(path, p, n, NULL, &err);
-        ck_assert_int_eq(rc, 0);
+        write_backbone(path, sizeof path, names[f], p, n, NULL);
         ff_frameset *set = build_frames(path);
         ck_assert_uint_eq(set->count, n);
         assert_frames_match(set->poses, p, n);
