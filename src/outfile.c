@@ -180,8 +180,8 @@ link_destination(const char *path)
  * Decide where the finished file goes. A symbolic link at path is kept and
  * the file it points to is replaced, or made when it is missing. An
  * existing device, pipe or socket is written in place, because a rename
- * would replace the special file itself, and so is an open descriptor
- * named as /dev/stdout or /dev/fd/N: replacing the file that it points to
+ * would replace the special file itself. So is an open descriptor named
+ * as /dev/stdout or /dev/fd/N, because replacing the file it points to
  * would lose what the shell put there, as with >> redirection.
  */
 static int

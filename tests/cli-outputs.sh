@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# How commands replace and name their outputs: an output named as an open
+# How commands replace and name their outputs. An output named as an open
 # descriptor (/dev/stdout, /dev/fd/1) is written in place, so that >>
-# keeps what was there; a replaced file keeps its permissions; a
-# write-protected file is not replaced; a dangling symbolic link stays a
-# link and the file it names is made; the PyMOL script is named after the
-# whole output name; format and compression follow the name in any case.
+# keeps what was there. A replaced file keeps its permissions, and a
+# write-protected one is not replaced. A dangling symbolic link stays a
+# link, and the file it names is made. The PyMOL script is named after the
+# whole output name, and format and compression follow the name in any
+# case.
 #
 # Usage: cli-outputs.sh FRAMEFLOW STRUCTURE
 set -euo pipefail

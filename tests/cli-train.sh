@@ -153,7 +153,7 @@ expect_status 0 env -C chains/sub "$frameflow" train . --arch small \
 [ -f chains/sub/sub.ffm ] || fail "folder input . did not give sub.ffm"
 
 # Past a file size limit, writes fail with a message instead of the
-# process being killed: no temporary file is left and the loss log keeps
+# process being killed. No temporary file is left, and the loss log keeps
 # whole rows.
 mkdir limited
 set +e
