@@ -213,10 +213,6 @@ layout_work(ff_network_work *w, const ff_network *net, char *base)
         w->s_time = carve(base, &off, cap * FF_NETWORK_EMBED);
         w->s_pose = carve(base, &off, cap * FF_NETWORK_EMBED);
         w->dout = carve(base, &off, cap * FF_NETWORK_OUTPUT);
-        w->dbuf[0] = carve(base, &off, cap * CAT_WIDTH);
-        w->dbuf[1] = carve(base, &off, cap * CAT_WIDTH);
-        w->dcat0 = carve(base, &off, cap * CAT_WIDTH);
-        w->dcat1 = deep ? carve(base, &off, cap * CAT_WIDTH) : NULL;
         w->dtime = carve(base, &off, cap * FF_NETWORK_EMBED);
     }
     if (w->training) {
@@ -430,7 +426,7 @@ ff_network_forward_rows(ff_network_work *w, const ff_network *net,
 }
 
 /* Return the input of dense layer l and its leading dimension. */
-static const float *
+static float *
 layer_input(const ff_network_work *w, const ff_network *net, int l, int *ld)
 {
     if (l == 0) {
@@ -552,38 +548,34 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
 
     // Dense layers from the output down. Each step turns dy, the gradient
     // of layer l's pre-activation output, into that of the layer below,
-    // row by row, so a thread needs no other thread's rows.
+    // row by row, so a thread needs no other thread's rows. The input
+    // gradient overwrites the layer's input, which the weight gradient
+    // has read by then, so the pass touches no further memory. The inner
+    // dimension, the layer's width of at most 256, is one block of the
+    // product, so each tile reads its gate before it writes there.
     const float *dy = w->dout;
     int lddy = FF_NETWORK_OUTPUT;
-    int next = 0;
     int stage = 0;
     (void)n;
     for (int l = net->layer_count - 1; l >= 0; l--) {
         int ldx = 0;
-        const float *x = layer_input(w, net, l, &ldx);
-        float *dx;
+        float *x = layer_input(w, net, l, &ldx);
         const float *gate = NULL;
 
-        if (l == 0) {
-            dx = w->dcat0;
-        } else if (l == net->head_start) {
-            dx = w->dcat1;
-        } else {
-            dx = w->dbuf[next];
-            next = 1 - next;
-            gate = net->relu[l - 1] ? x : NULL;
+        if (l != 0 && l != net->head_start && net->relu[l - 1]) {
+            gate = x;
         }
         parameter_gradient_rows(grad, w, net, 2 + l, dy, lddy, x, ldx,
                                 begin, end, &stage);
         if (rows > 0) {
             const ff_nn_linear *layer = &net->layers[l];
-            ff_sgemm_packed(dx + b * CAT_WIDTH, CAT_WIDTH, dy + b * lddy,
-                            lddy, w->packed_backward[2 + l], NULL, 0,
+            ff_sgemm_packed(x + b * ldx, ldx, dy + b * lddy, lddy,
+                            w->packed_backward[2 + l], NULL, 0,
                             gate != NULL ? gate + b * ldx : NULL, ldx, rows,
                             layer->in, layer->out);
         }
-        dy = dx;
-        lddy = CAT_WIDTH;
+        dy = x;
+        lddy = ldx;
     }
 
     // Time embedding: its output feeds cat0 and, in deep, cat1. Then the
@@ -591,7 +583,7 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
     // the SiLU derivative.
     if (rows > 0) {
         float *dtime = w->dtime + b * FF_NETWORK_EMBED;
-        float *dcat0 = w->dcat0 + b * CAT_WIDTH;
+        float *dcat0 = w->cat0 + b * CAT_WIDTH;
         const float *dy_time = dcat0 + FF_NETWORK_EMBED;
         int lddy_time = CAT_WIDTH;
         if (net->head_start < net->layer_count) {
@@ -599,7 +591,7 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
                                  dcat0 + FF_NETWORK_EMBED, CAT_WIDTH, rows,
                                  FF_NETWORK_EMBED);
             ff_nn_concat_backward(dtime, FF_NETWORK_EMBED,
-                                  w->dcat1 + b * CAT_WIDTH + FF_NETWORK_EMBED,
+                                  w->cat1 + b * CAT_WIDTH + FF_NETWORK_EMBED,
                                   CAT_WIDTH, rows, FF_NETWORK_EMBED);
             dy_time = dtime;
             lddy_time = FF_NETWORK_EMBED;
@@ -618,7 +610,7 @@ ff_network_backward_team(const ff_network *grad, ff_network_work *w,
     parameter_gradient_rows(grad, w, net, 0, w->dtime, FF_NETWORK_EMBED,
                             w->fourier, 2 * FF_NETWORK_FOURIER, begin, end,
                             &stage);
-    parameter_gradient_rows(grad, w, net, 1, w->dcat0, CAT_WIDTH, w->input,
+    parameter_gradient_rows(grad, w, net, 1, w->cat0, CAT_WIDTH, w->input,
                             FF_NETWORK_INPUT, begin, end, &stage);
 }
 

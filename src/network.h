@@ -85,15 +85,15 @@ typedef struct ff_network_work {
     float *s_time;    /* capacity x 128: its sigmoid (training only) */
     float *z_pose;    /* capacity x 128: pose layer before SiLU */
     float *s_pose;    /* capacity x 128: its sigmoid (training only) */
+    /* The backward pass writes each layer's input gradient over the
+     * layer's input, once the weight gradient has read it: cat0, cat1
+     * and act[] hold gradients after ff_network_backward. */
     float *cat0;      /* capacity x 256: [SiLU(pose), SiLU(time)] */
     float *cat1;      /* capacity x 256: [trunk, SiLU(time)] (deep only) */
     float *act[FF_NETWORK_MAX_LAYERS];  /* capacity x out of each layer;
                                            the last is the output */
     int ld_act[FF_NETWORK_MAX_LAYERS];  /* their leading dimensions */
     float *dout;      /* capacity x 6: loss gradient of the output */
-    float *dbuf[2];   /* capacity x 256 each: gradients between layers */
-    float *dcat0;     /* capacity x 256 */
-    float *dcat1;     /* capacity x 256 (deep only) */
     float *dtime;     /* capacity x 128 */
     /* Weights packed for the matrix products (see sgemm.h), by linear
      * index: 0 the time layer, 1 the pose layer, 2 + l dense layer l. */
