@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 /* Columns of the bias gradient summed together, held in registers. */
 #define BIAS_BLOCK 64
 
@@ -102,6 +106,39 @@ ff_nn_exp(float x)
     return p * scale;
 }
 
+#if defined(__AVX512F__)
+/*
+ * ff_nn_exp on 16 lanes, with the same operations in the same order, so
+ * that every lane equals the scalar result bit for bit. max and min
+ * return their second operand for a NaN, as the scalar clamps do.
+ */
+static inline __m512
+exp16(__m512 x)
+{
+    const __m512 round_magic = _mm512_set1_ps(12582912.0f);
+
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    __m512 kf = _mm512_sub_ps(
+        _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                      round_magic),
+        round_magic);
+    __m512 r = _mm512_sub_ps(
+        _mm512_sub_ps(x, _mm512_mul_ps(kf, _mm512_set1_ps(0.693145752f))),
+        _mm512_mul_ps(kf, _mm512_set1_ps(1.42860677e-6f)));
+    const float coef[7] = {1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
+                           1.0f / 6.0f, 0.5f, 1.0f, 1.0f};
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    for (int i = 0; i < 7; i++) {
+        p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(coef[i]));
+    }
+    __m512i bits = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_cvttps_epi32(kf), _mm512_set1_epi32(127)),
+        23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+#endif
+
 void
 ff_nn_silu_forward(float *y, int ldy, float *sig, const float *z, int ldz,
                    int rows, int cols)
@@ -110,7 +147,21 @@ ff_nn_silu_forward(float *y, int ldy, float *sig, const float *z, int ldz,
         const float *zi = z + (size_t)i * ldz;
         float *yi = y + (size_t)i * ldy;
         float *si = sig != NULL ? sig + (size_t)i * cols : NULL;
-        for (int j = 0; j < cols; j++) {
+        int j = 0;
+#if defined(__AVX512F__)
+        const __m512 one = _mm512_set1_ps(1.0f);
+        for (; j + 16 <= cols; j += 16) {
+            __m512 zv = _mm512_loadu_ps(zi + j);
+            __m512 e = exp16(_mm512_castsi512_ps(_mm512_xor_si512(
+                _mm512_castps_si512(zv), _mm512_set1_epi32(INT32_MIN))));
+            __m512 sv = _mm512_div_ps(one, _mm512_add_ps(one, e));
+            _mm512_storeu_ps(yi + j, _mm512_mul_ps(zv, sv));
+            if (si != NULL) {
+                _mm512_storeu_ps(si + j, sv);
+            }
+        }
+#endif
+        for (; j < cols; j++) {
             float s = 1.0f / (1.0f + ff_nn_exp(-zi[j]));
             yi[j] = zi[j] * s;
             if (si != NULL) {
@@ -190,13 +241,88 @@ sincos_turns(double *s_out, double *c_out, double u)
     *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
 }
 
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+/* The sines and cosines of t w[0..7] turns: sincos_turns on 8 lanes, with
+ * its operations in the same order, so every lane matches it bit for bit,
+ * rounded to float. */
+static inline void
+sincos_turns8(float *s_out, float *c_out, double t, const float *w)
+{
+    const __m512d round_magic = _mm512_set1_pd(6755399441055744.0);
+    __m512d u = _mm512_mul_pd(_mm512_set1_pd(t),
+                              _mm512_cvtps_pd(_mm256_loadu_ps(w)));
+
+    // The two reductions of the scalar code, chosen per lane; a NaN u
+    // fails the comparison and takes rint, as fabs(u) < 2^51 does.
+    __m512d near = _mm512_sub_pd(
+        u, _mm512_sub_pd(_mm512_add_pd(u, round_magic), round_magic));
+    __m512d far = _mm512_sub_pd(
+        u, _mm512_roundscale_pd(u, _MM_FROUND_TO_NEAREST_INT
+                                       | _MM_FROUND_NO_EXC));
+    __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(u),
+                                        _mm512_set1_pd(0x1p51), _CMP_LT_OQ);
+    __m512d r = _mm512_mask_blend_pd(small, far, near);
+    __m512d q = _mm512_sub_pd(
+        _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(4.0), r), round_magic),
+        round_magic);
+    __m512d a = _mm512_mul_pd(
+        _mm512_set1_pd(6.283185307179586),
+        _mm512_sub_pd(r, _mm512_mul_pd(_mm512_set1_pd(0.25), q)));
+    __m512d a2 = _mm512_mul_pd(a, a);
+
+    const double sin_coef[6] = {-1.0 / 39916800.0, 1.0 / 362880.0,
+                                -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0, 1.0};
+    const double cos_coef[7] = {1.0 / 479001600.0, -1.0 / 3628800.0,
+                                1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0,
+                                -0.5, 1.0};
+    __m512d sv = _mm512_set1_pd(1.0 / 6227020800.0);
+    for (int i = 0; i < 6; i++) {
+        sv = _mm512_add_pd(_mm512_mul_pd(sv, a2), _mm512_set1_pd(sin_coef[i]));
+    }
+    sv = _mm512_mul_pd(sv, a);
+    __m512d cv = _mm512_set1_pd(-1.0 / 87178291200.0);
+    for (int i = 0; i < 7; i++) {
+        cv = _mm512_add_pd(_mm512_mul_pd(cv, a2), _mm512_set1_pd(cos_coef[i]));
+    }
+
+    // A NaN q converts to INT_MIN, whose low bits are 0, the quadrant the
+    // scalar code gives it.
+    __m256i quadrant = _mm512_cvttpd_epi32(q);
+    __mmask8 odd = _mm256_test_epi32_mask(quadrant, _mm256_set1_epi32(1));
+    __mmask8 sin_neg = _mm256_test_epi32_mask(quadrant,
+                                              _mm256_set1_epi32(2));
+    __mmask8 cos_neg = _mm256_test_epi32_mask(
+        _mm256_add_epi32(quadrant, _mm256_set1_epi32(1)),
+        _mm256_set1_epi32(2));
+    __m512d sin_v = _mm512_mask_blend_pd(odd, sv, cv);
+    __m512d cos_v = _mm512_mask_blend_pd(odd, cv, sv);
+    // Negate by flipping the sign bit, as unary minus does (0 - x would
+    // turn -0 into +0).
+    const __m512i sign = _mm512_set1_epi64(INT64_MIN);
+    sin_v = _mm512_castsi512_pd(_mm512_mask_xor_epi64(
+        _mm512_castpd_si512(sin_v), sin_neg, _mm512_castpd_si512(sin_v),
+        sign));
+    cos_v = _mm512_castsi512_pd(_mm512_mask_xor_epi64(
+        _mm512_castpd_si512(cos_v), cos_neg, _mm512_castpd_si512(cos_v),
+        sign));
+    _mm256_storeu_ps(s_out, _mm512_cvtpd_ps(sin_v));
+    _mm256_storeu_ps(c_out, _mm512_cvtpd_ps(cos_v));
+}
+#endif
+
 void
 ff_nn_fourier_forward(float *f, int ldf, const double *t, const float *w,
                       int half, int rows)
 {
     for (int i = 0; i < rows; i++) {
         float *fi = f + (size_t)i * ldf;
-        for (int j = 0; j < half; j++) {
+        int j = 0;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+        for (; j + 8 <= half; j += 8) {
+            sincos_turns8(fi + j, fi + half + j, t[i], w + j);
+        }
+#endif
+        for (; j < half; j++) {
             double s;
             double c;
             sincos_turns(&s, &c, t[i] * (double)w[j]);

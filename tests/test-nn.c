@@ -402,6 +402,96 @@ START_TEST(nn_fourier_huge_arguments)
 }
 END_TEST
 
+/* Whether two floats have the same bits (NaNs included). */
+static int
+same_bits(float a, float b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/*
+ * The vector paths of SiLU and the Fourier features must give every lane
+ * the bits of the scalar code that handles the columns past the last whole
+ * vector. Each row holds one value in all its columns, so the last column
+ * (scalar) is the reference for the others (vector lanes, where the build
+ * has them).
+ */
+START_TEST(nn_silu_lanes_match_scalar)
+{
+    enum { COLS = 17, RANDOM = 400 };
+    const float special[] = {0.0f, -0.0f, 1e-40f, -1e-40f, 1.0f, -1.0f,
+                             86.9f, -86.9f, 87.0f, -87.0f, 88.0f, -88.0f,
+                             88.5f, -88.5f, 1e30f, -1e30f, INFINITY,
+                             -INFINITY, NAN};
+    enum { SPECIAL = sizeof special / sizeof special[0] };
+    enum { ROWS = SPECIAL + RANDOM };
+    static float z[ROWS * COLS];
+    static float y[ROWS * COLS];
+    static float sig[ROWS * COLS];
+    ff_rng rng;
+
+    ff_rng_init(&rng, 31, FF_RNG_STREAM_USER, 0, 0);
+    for (int i = 0; i < ROWS; i++) {
+        float v = i < SPECIAL ? special[i]
+                              : (float)(40.0 * ff_rng_normal(&rng));
+        for (int j = 0; j < COLS; j++) {
+            z[i * COLS + j] = v;
+        }
+    }
+    ff_nn_silu_forward(y, COLS, sig, z, COLS, ROWS, COLS);
+    for (int i = 0; i < ROWS; i++) {
+        const float *yi = y + i * COLS;
+        const float *si = sig + i * COLS;
+        for (int j = 0; j < COLS - 1; j++) {
+            ck_assert_msg(same_bits(yi[j], yi[COLS - 1])
+                              && same_bits(si[j], si[COLS - 1]),
+                          "SiLU of %a: column %d differs from the scalar "
+                          "column", (double)z[i * COLS], j);
+        }
+    }
+}
+END_TEST
+
+START_TEST(nn_fourier_lanes_match_scalar)
+{
+    enum { HALF = 9, RANDOM = 400 };
+    const double special_t[] = {0.0, -0.0, 0.25, 0.5, 0.75, 1.25, -0.25,
+                                0x1p51 - 0.5, 0x1p51 + 0.5, -(0x1p51 + 1.5),
+                                0x1p106, 1e300, INFINITY, -INFINITY, NAN};
+    enum { SPECIAL = sizeof special_t / sizeof special_t[0] };
+    enum { ROWS = SPECIAL + RANDOM };
+    static double t[ROWS];
+    static float f[ROWS * 2 * HALF];
+    float w[HALF];
+    ff_rng rng;
+
+    ff_rng_init(&rng, 32, FF_RNG_STREAM_USER, 0, 0);
+    for (int k = 0; k < 2; k++) {
+        // Frequency 1 puts the special times in turns as written; a random
+        // one of the model's scale then covers every quadrant.
+        float freq = k == 0 ? 1.0f : (float)(30.0 * ff_rng_normal(&rng));
+        for (int j = 0; j < HALF; j++) {
+            w[j] = freq;
+        }
+        for (int i = 0; i < ROWS; i++) {
+            t[i] = i < SPECIAL ? special_t[i] : ff_rng_uniform(&rng);
+        }
+        ff_nn_fourier_forward(f, 2 * HALF, t, w, HALF, ROWS);
+        for (int i = 0; i < ROWS; i++) {
+            const float *fi = f + i * 2 * HALF;
+            for (int j = 0; j < HALF - 1; j++) {
+                ck_assert_msg(same_bits(fi[j], fi[HALF - 1])
+                                  && same_bits(fi[HALF + j],
+                                               fi[2 * HALF - 1]),
+                              "Fourier features of t %a, w %a: column %d "
+                              "differs from the scalar column", t[i],
+                              (double)freq, j);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(nn_concat_pair)
 {
     float src[6] = {1, 2, 3, 4, 5, 6};
@@ -437,6 +527,8 @@ nn_suite(void)
     TEST_ADD(s, nn_exp_accuracy);
     TEST_ADD(s, nn_fourier_matches_libm);
     TEST_ADD(s, nn_fourier_huge_arguments);
+    TEST_ADD(s, nn_silu_lanes_match_scalar);
+    TEST_ADD(s, nn_fourier_lanes_match_scalar);
     TEST_ADD(s, nn_concat_pair);
     return s;
 }
