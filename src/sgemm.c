@@ -146,6 +146,30 @@ typedef struct tile_finish {
     int ldg;
 } tile_finish;
 
+/* Apply a finish to a rows x cols corner of a tile, element by element,
+ * with the operations of the vector kernel. */
+static void
+finish_scalar(float *c, int ldc, int rows, int cols, const tile_finish *fin)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *g = fin->gate != NULL ? fin->gate + (size_t)r * fin->ldg
+                                           : NULL;
+        for (int j = 0; j < cols; j++) {
+            float v = c[(size_t)r * ldc + j];
+            if (fin->bias != NULL) {
+                v += fin->bias[j];
+            }
+            if (fin->relu) {
+                v = v > 0.0f ? v : 0.0f;
+            }
+            if (g != NULL) {
+                v = g[j] > 0.0f ? v : 0.0f;
+            }
+            c[(size_t)r * ldc + j] = v;
+        }
+    }
+}
+
 #if defined(__AVX512F__)
 
 const char *
@@ -155,37 +179,42 @@ ff_sgemm_kernel_name(void)
 }
 
 /*
- * C[MR x NR] (+)= A Bp over kc steps, then the finish when fin is not
- * NULL. Rows from rows on repeat A's last row and the caller discards
- * their results, so a tile cut by the edge of A reads nothing outside it.
- * With wide 1, only the first NR / 2 columns are computed. Inlined into
- * callers with constant rows, wide, row_step or step, so that the address
- * arithmetic folds away.
+ * C[rows x cols] (+)= A Bp over kc steps, then the finish when fin is not
+ * NULL. Rows of A from rows on repeat A's last row, so a tile cut by the
+ * edge of A reads nothing outside it; their results are dropped. Columns
+ * from cols on are computed on the packed zeros and not stored, and only
+ * the first NR / 2 columns are computed when wide is 1. The bias and gate
+ * are read under the same masks. Inlined into callers with constant rows,
+ * cols, wide, row_step or step, so that the address arithmetic and the
+ * masks fold away for whole tiles.
  */
 static inline __attribute__((always_inline)) void
 kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
             const float *bp, int kc, int load, const tile_finish *fin,
-            int rows, int wide)
+            int rows, int cols, int wide)
 {
     __m512 acc[MR][2];
     size_t offset[MR];
+    __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
+    __mmask16 m1 = (__mmask16)(cols >= NR ? 0xffffu
+                               : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
 
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
         offset[r] = (size_t)(r < rows ? r : rows - 1) * row_step;
+        acc[r][0] = _mm512_setzero_ps();
+        acc[r][1] = _mm512_setzero_ps();
     }
     if (load) {
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            acc[r][0] = _mm512_loadu_ps(c + (size_t)r * ldc);
-            acc[r][1] = wide == 2 ? _mm512_loadu_ps(c + (size_t)r * ldc + 16)
-                                  : _mm512_setzero_ps();
-        }
-    } else {
-#pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) {
-            acc[r][0] = _mm512_setzero_ps();
-            acc[r][1] = _mm512_setzero_ps();
+            if (r < rows) {
+                acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (size_t)r * ldc);
+                if (wide == 2) {
+                    acc[r][1] = _mm512_maskz_loadu_ps(
+                        m1, c + (size_t)r * ldc + 16);
+                }
+            }
         }
     }
 
@@ -205,8 +234,9 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
     }
 
     if (fin != NULL && fin->bias != NULL) {
-        __m512 b0 = _mm512_loadu_ps(fin->bias);
-        __m512 b1 = _mm512_loadu_ps(fin->bias + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, fin->bias);
+        __m512 b1 = wide == 2 ? _mm512_maskz_loadu_ps(m1, fin->bias + 16)
+                              : b0;
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
             acc[r][0] = _mm512_add_ps(acc[r][0], b0);
@@ -227,21 +257,94 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
         __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            const float *g = fin->gate + (size_t)r * fin->ldg;
-            __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(g), zero,
-                                              _CMP_GT_OQ);
-            __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + 16), zero,
-                                              _CMP_GT_OQ);
-            acc[r][0] = _mm512_maskz_mov_ps(m0, acc[r][0]);
-            acc[r][1] = _mm512_maskz_mov_ps(m1, acc[r][1]);
+            if (r < rows) {
+                const float *g = fin->gate + (size_t)r * fin->ldg;
+                __mmask16 k0 = _mm512_mask_cmp_ps_mask(
+                    m0, _mm512_maskz_loadu_ps(m0, g), zero, _CMP_GT_OQ);
+                acc[r][0] = _mm512_maskz_mov_ps(k0, acc[r][0]);
+                if (wide == 2) {
+                    __mmask16 k1 = _mm512_mask_cmp_ps_mask(
+                        m1, _mm512_maskz_loadu_ps(m1, g + 16), zero,
+                        _CMP_GT_OQ);
+                    acc[r][1] = _mm512_maskz_mov_ps(k1, acc[r][1]);
+                }
+            }
         }
     }
 
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
-        _mm512_storeu_ps(c + (size_t)r * ldc, acc[r][0]);
-        _mm512_storeu_ps(c + (size_t)r * ldc + 16, acc[r][1]);
+        if (r < rows) {
+            _mm512_mask_storeu_ps(c + (size_t)r * ldc, m0, acc[r][0]);
+            if (wide == 2) {
+                _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16, m1,
+                                      acc[r][1]);
+            }
+        }
     }
+}
+
+/* The kernel for a whole tile with row-major A, read in place. */
+static void
+kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
+            int kc, int load, const tile_finish *fin)
+{
+    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin, MR, NR, 2);
+}
+
+/* The kernel for a whole tile with A stored by steps: a transposed matrix
+ * with leading dimension step. */
+static void
+kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
+             int kc, int load, const tile_finish *fin)
+{
+    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, NR, 2);
+}
+
+/* The kernel for a tile cut by the edge of C, on C itself: only its rows
+ * rows and cols columns are read and written, and one vector of columns is
+ * computed when cols fit in it. */
+static void
+kernel_edge(float *c, int ldc, const float *a, size_t row_step, size_t step,
+            const float *bp, int kc, int load, const tile_finish *fin,
+            int rows, int cols)
+{
+    if (cols <= NR / 2) {
+        if (step == 1) {
+            kernel_body(c, ldc, a, row_step, 1, bp, kc, load, fin, rows,
+                        cols, 1);
+        } else {
+            kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, rows, cols,
+                        1);
+        }
+    } else if (step == 1) {
+        kernel_body(c, ldc, a, row_step, 1, bp, kc, load, fin, rows, cols,
+                    2);
+    } else {
+        kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, rows, cols, 2);
+    }
+}
+
+/*
+ * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
+ * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
+ * relative to the tile's first row and first step. A tile cut by the edge
+ * of C is computed with the chains of whole tiles and stored under masks.
+ */
+static void
+run_tile(float *c, int ldc, int rows, int cols, const float *a,
+         size_t row_step, size_t step, const float *bp, int kc, int load,
+         const tile_finish *fin)
+{
+    if (rows == MR && cols == NR) {
+        if (step == 1) {
+            kernel_rows(c, ldc, a, row_step, bp, kc, load, fin);
+        } else {
+            kernel_steps(c, ldc, a, step, bp, kc, load, fin);
+        }
+        return;
+    }
+    kernel_edge(c, ldc, a, row_step, step, bp, kc, load, fin, rows, cols);
 }
 
 #else
@@ -296,8 +399,6 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
     }
 }
 
-#endif
-
 /* The kernel for a whole tile with row-major A, read in place. */
 static void
 kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
@@ -335,29 +436,6 @@ kernel_edge(float *tile, const float *a, size_t row_step, size_t step,
     }
 }
 
-/* Apply a finish to a rows x cols corner of a tile, element by element,
- * with the operations of the vector kernel. */
-static void
-finish_scalar(float *c, int ldc, int rows, int cols, const tile_finish *fin)
-{
-    for (int r = 0; r < rows; r++) {
-        const float *g = fin->gate != NULL ? fin->gate + (size_t)r * fin->ldg
-                                           : NULL;
-        for (int j = 0; j < cols; j++) {
-            float v = c[(size_t)r * ldc + j];
-            if (fin->bias != NULL) {
-                v += fin->bias[j];
-            }
-            if (fin->relu) {
-                v = v > 0.0f ? v : 0.0f;
-            }
-            if (g != NULL) {
-                v = g[j] > 0.0f ? v : 0.0f;
-            }
-            c[(size_t)r * ldc + j] = v;
-        }
-    }
-}
 
 /*
  * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
@@ -397,6 +475,8 @@ run_tile(float *c, int ldc, int rows, int cols, const float *a,
                (size_t)cols * sizeof(float));
     }
 }
+
+#endif
 
 void
 ff_sgemm_packed(float *C, int ldc, const float *A, int lda,
