@@ -109,6 +109,26 @@ ff_sgemm_pack_nt_panel(float *packed, const float *W, int ldw, int n, int k,
     }
 }
 
+/* Copy cols values to one NR-wide row of a packed panel, with zeros after
+ * them. Called once per row of every panel, so a library call per row
+ * would cost more than the copy. */
+static inline void
+copy_panel_row(float *out, const float *src, int cols)
+{
+#if defined(__AVX512F__)
+    __mmask16 lo = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
+    __mmask16 hi = (__mmask16)(cols >= NR ? 0xffffu
+                               : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+    _mm512_store_ps(out, _mm512_maskz_loadu_ps(lo, src));
+    _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(hi, src + 16));
+#else
+    memcpy(out, src, (size_t)cols * sizeof(float));
+    for (int c = cols; c < NR; c++) {
+        out[c] = 0.0f;
+    }
+#endif
+}
+
 void
 ff_sgemm_pack_nn_panel(float *packed, const float *W, int ldw, int k, int n,
                        int jp)
@@ -118,12 +138,7 @@ ff_sgemm_pack_nn_panel(float *packed, const float *W, int ldw, int k, int n,
     int cols = n - j0 < NR ? n - j0 : NR;
 
     for (int p = 0; p < k; p++) {
-        const float *src = W + (size_t)p * ldw + j0;
-        float *out = dst + (size_t)p * NR;
-        memcpy(out, src, (size_t)cols * sizeof(float));
-        for (int c = cols; c < NR; c++) {
-            out[c] = 0.0f;
-        }
+        copy_panel_row(dst + (size_t)p * NR, W + (size_t)p * ldw + j0, cols);
     }
 }
 
@@ -545,12 +560,8 @@ pack_rows_panel(float *dst, const float *X, int ldx, int k, int j0, int p0,
     int cols = k - j0 < NR ? k - j0 : NR;
 
     for (int p = 0; p < kc; p++) {
-        const float *src = X + (size_t)(p0 + p) * ldx + j0;
-        float *out = dst + (size_t)p * NR;
-        memcpy(out, src, (size_t)cols * sizeof(float));
-        for (int c = cols; c < NR; c++) {
-            out[c] = 0.0f;
-        }
+        copy_panel_row(dst + (size_t)p * NR, X + (size_t)(p0 + p) * ldx + j0,
+                       cols);
     }
 }
 
