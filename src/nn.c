@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mathfn.h"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -191,122 +193,20 @@ ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
     }
 }
 
-/*
- * Write sin(2 pi u) and cos(2 pi u). Reducing u (in turns) by its nearest
- * integer is exact in double, so the reduction loses nothing even for the
- * large arguments that W ~ N(0, 30^2) gives; a quarter-turn quadrant then
- * leaves an angle in [-pi/4, pi/4] for the Taylor series.
- */
-static void
-sincos_turns(double *s_out, double *c_out, double u)
-{
-    const double round_magic = 6755399441055744.0;  // 1.5 * 2^52
-    const double two_pi = 6.283185307179586;
-
-    // Adding and subtracting round_magic rounds exactly only for |u| below
-    // 2^51 (at u = 2^106 it leaves r = 2^53). Every double from 2^51 up is
-    // a whole or half turn, which rint reduces exactly, and an infinite u
-    // gives NaN, as sin does.
-    double r = fabs(u) < 0x1p51 ? u - ((u + round_magic) - round_magic)
-                                : u - rint(u);
-    double q = (4.0 * r + round_magic) - round_magic;
-    double a = two_pi * (r - 0.25 * q);
-    double a2 = a * a;
-
-    // Taylor series to a^13 and a^14: the first omitted terms are below
-    // (pi/4)^15 / 15! = 2.1e-14.
-    double s = 1.0 / 6227020800.0;
-    s = s * a2 - 1.0 / 39916800.0;
-    s = s * a2 + 1.0 / 362880.0;
-    s = s * a2 - 1.0 / 5040.0;
-    s = s * a2 + 1.0 / 120.0;
-    s = s * a2 - 1.0 / 6.0;
-    s = s * a2 + 1.0;
-    s = s * a;
-    double c = -1.0 / 87178291200.0;
-    c = c * a2 + 1.0 / 479001600.0;
-    c = c * a2 - 1.0 / 3628800.0;
-    c = c * a2 + 1.0 / 40320.0;
-    c = c * a2 - 1.0 / 720.0;
-    c = c * a2 + 1.0 / 24.0;
-    c = c * a2 - 0.5;
-    c = c * a2 + 1.0;
-
-    // Rotate by q quarter turns: (sin, cos) of a + q pi / 2. q is -2 to 2,
-    // or NaN, when s and c are NaN already.
-    int quadrant = isnan(q) ? 0 : (int)q & 3;
-    double sin_v = (quadrant & 1) ? c : s;
-    double cos_v = (quadrant & 1) ? s : c;
-    *s_out = (quadrant & 2) ? -sin_v : sin_v;
-    *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
-}
-
 #if defined(__AVX512F__) && defined(__AVX512VL__)
-/* The sines and cosines of t w[0..7] turns: sincos_turns on 8 lanes, with
- * its operations in the same order, so every lane matches it bit for bit,
- * rounded to float. */
+/* The sines and cosines of t w[0..7] turns, rounded to float. */
 static inline void
-sincos_turns8(float *s_out, float *c_out, double t, const float *w)
+fourier8(float *s_out, float *c_out, double t, const float *w)
 {
-    const __m512d round_magic = _mm512_set1_pd(6755399441055744.0);
-    __m512d u = _mm512_mul_pd(_mm512_set1_pd(t),
-                              _mm512_cvtps_pd(_mm256_loadu_ps(w)));
+    __m512d s;
+    __m512d c;
 
-    // The two reductions of the scalar code, chosen per lane; a NaN u
-    // fails the comparison and takes rint, as fabs(u) < 2^51 does.
-    __m512d near = _mm512_sub_pd(
-        u, _mm512_sub_pd(_mm512_add_pd(u, round_magic), round_magic));
-    __m512d far = _mm512_sub_pd(
-        u, _mm512_roundscale_pd(u, _MM_FROUND_TO_NEAREST_INT
-                                       | _MM_FROUND_NO_EXC));
-    __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(u),
-                                        _mm512_set1_pd(0x1p51), _CMP_LT_OQ);
-    __m512d r = _mm512_mask_blend_pd(small, far, near);
-    __m512d q = _mm512_sub_pd(
-        _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(4.0), r), round_magic),
-        round_magic);
-    __m512d a = _mm512_mul_pd(
-        _mm512_set1_pd(6.283185307179586),
-        _mm512_sub_pd(r, _mm512_mul_pd(_mm512_set1_pd(0.25), q)));
-    __m512d a2 = _mm512_mul_pd(a, a);
-
-    const double sin_coef[6] = {-1.0 / 39916800.0, 1.0 / 362880.0,
-                                -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0, 1.0};
-    const double cos_coef[7] = {1.0 / 479001600.0, -1.0 / 3628800.0,
-                                1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0,
-                                -0.5, 1.0};
-    __m512d sv = _mm512_set1_pd(1.0 / 6227020800.0);
-    for (int i = 0; i < 6; i++) {
-        sv = _mm512_add_pd(_mm512_mul_pd(sv, a2), _mm512_set1_pd(sin_coef[i]));
-    }
-    sv = _mm512_mul_pd(sv, a);
-    __m512d cv = _mm512_set1_pd(-1.0 / 87178291200.0);
-    for (int i = 0; i < 7; i++) {
-        cv = _mm512_add_pd(_mm512_mul_pd(cv, a2), _mm512_set1_pd(cos_coef[i]));
-    }
-
-    // A NaN q converts to INT_MIN, whose low bits are 0, the quadrant the
-    // scalar code gives it.
-    __m256i quadrant = _mm512_cvttpd_epi32(q);
-    __mmask8 odd = _mm256_test_epi32_mask(quadrant, _mm256_set1_epi32(1));
-    __mmask8 sin_neg = _mm256_test_epi32_mask(quadrant,
-                                              _mm256_set1_epi32(2));
-    __mmask8 cos_neg = _mm256_test_epi32_mask(
-        _mm256_add_epi32(quadrant, _mm256_set1_epi32(1)),
-        _mm256_set1_epi32(2));
-    __m512d sin_v = _mm512_mask_blend_pd(odd, sv, cv);
-    __m512d cos_v = _mm512_mask_blend_pd(odd, cv, sv);
-    // Negate by flipping the sign bit, as unary minus does (0 - x would
-    // turn -0 into +0).
-    const __m512i sign = _mm512_set1_epi64(INT64_MIN);
-    sin_v = _mm512_castsi512_pd(_mm512_mask_xor_epi64(
-        _mm512_castpd_si512(sin_v), sin_neg, _mm512_castpd_si512(sin_v),
-        sign));
-    cos_v = _mm512_castsi512_pd(_mm512_mask_xor_epi64(
-        _mm512_castpd_si512(cos_v), cos_neg, _mm512_castpd_si512(cos_v),
-        sign));
-    _mm256_storeu_ps(s_out, _mm512_cvtpd_ps(sin_v));
-    _mm256_storeu_ps(c_out, _mm512_cvtpd_ps(cos_v));
+    ff_mathfn_sincos_turns8(&s, &c,
+                            _mm512_mul_pd(_mm512_set1_pd(t),
+                                          _mm512_cvtps_pd(
+                                              _mm256_loadu_ps(w))));
+    _mm256_storeu_ps(s_out, _mm512_cvtpd_ps(s));
+    _mm256_storeu_ps(c_out, _mm512_cvtpd_ps(c));
 }
 #endif
 
@@ -319,13 +219,13 @@ ff_nn_fourier_forward(float *f, int ldf, const double *t, const float *w,
         int j = 0;
 #if defined(__AVX512F__) && defined(__AVX512VL__)
         for (; j + 8 <= half; j += 8) {
-            sincos_turns8(fi + j, fi + half + j, t[i], w + j);
+            fourier8(fi + j, fi + half + j, t[i], w + j);
         }
 #endif
         for (; j < half; j++) {
             double s;
             double c;
-            sincos_turns(&s, &c, t[i] * (double)w[j]);
+            ff_mathfn_sincos_turns(&s, &c, t[i] * (double)w[j]);
             fi[j] = (float)s;
             fi[half + j] = (float)c;
         }

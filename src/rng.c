@@ -5,6 +5,8 @@
 
 #include "frameflow/so3.h"
 
+#include "mathfn.h"
+
 /* Philox4x32 multipliers and Weyl key increments (Salmon et al., 2011). */
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -90,12 +92,11 @@ ff_rng_normal(ff_rng *rng)
 
     double u1 = ff_rng_uniform(rng);
     double u2 = ff_rng_uniform(rng);
-    double r = sqrt(-2.0 * log(u1));
-    double a = 2.0 * M_PI * u2;
+    double first = 0.0;
 
-    rng->spare = r * sin(a);
+    ff_mathfn_box_muller(&first, &rng->spare, u1, u2);
     rng->has_spare = 1;
-    return r * cos(a);
+    return first;
 }
 
 uint32_t

@@ -13,6 +13,7 @@
 #include "frameflow/so3.h"
 
 #include "adamw.h"
+#include "mathfn.h"
 #include "errors.h"
 #include "model_internal.h"
 #include "network.h"
@@ -20,6 +21,21 @@
 /* Added to sigma^2 in the score target, as the tutorial does, so that the
  * target stays finite for the smallest times. */
 #define TARGET_VARIANCE_FLOOR 1e-6
+
+/*
+ * Rows of the trainer's noise table, each batch long. A sample's noise
+ * stream gives, in this order, the uniform of its time and the two
+ * uniforms of each of three Box-Muller pairs; the pairs' normals go, in
+ * the order ff_rng_normal returns them, to the translation (3) and then
+ * to the rotation's tangent vector (3).
+ */
+enum {
+    NOISE_TIME,
+    NOISE_U1,                     /* three rows: u1 of pairs 0, 1, 2 */
+    NOISE_U2 = NOISE_U1 + 3,      /* three rows: u2 of pairs 0, 1, 2 */
+    NOISE_NORMAL = NOISE_U2 + 3,  /* six rows: normals 0..5 */
+    NOISE_ROWS = NOISE_NORMAL + 6
+};
 
 struct ff_trainer {
     ff_model *model;
@@ -30,6 +46,8 @@ struct ff_trainer {
     double *target;    /* batch x 6: score targets */
     double *variance;  /* batch: sigma^2 */
     double *losses;    /* batch: per-sample losses */
+    uint32_t *pick;    /* batch: index of each sample's clean frame */
+    double *noise;     /* NOISE_ROWS x batch: uniforms, then normals */
     float *grad;       /* param_count: gradient block */
     ff_network grad_net;  /* bound to grad */
     ff_network_work work;
@@ -248,9 +266,11 @@ ff_trainer_new(ff_model *m, const ff_pose *poses, size_t n,
     tr->target = malloc(b * 6 * sizeof(double));
     tr->variance = malloc(b * sizeof(double));
     tr->losses = malloc(b * sizeof(double));
+    tr->pick = malloc(b * sizeof(uint32_t));
+    tr->noise = malloc(b * NOISE_ROWS * sizeof(double));
     tr->grad = calloc(m->param_count, sizeof(float));
     if (tr->target == NULL || tr->variance == NULL || tr->losses == NULL
-        || tr->grad == NULL
+        || tr->pick == NULL || tr->noise == NULL || tr->grad == NULL
         || ff_network_work_init(&tr->work, &m->net, tr->batch, 1) != 0) {
         ff_error_set(err, FF_STATUS_ERR_NOMEM,
                      "out of memory for training with batch size %d",
@@ -276,46 +296,98 @@ ff_trainer_free(ff_trainer *tr)
     free(tr->target);
     free(tr->variance);
     free(tr->losses);
+    free(tr->pick);
+    free(tr->noise);
     free(tr->grad);
     ff_network_work_free(&tr->work);
     free(tr);
 }
 
-/* Draw sample i of the batch of step step: network input, time, score
- * target and sigma^2. */
+/* Row r of the noise table, at sample i. */
+static double *
+noise_at(const ff_trainer *tr, int r, int i)
+{
+    return tr->noise + (size_t)r * (size_t)tr->batch + (size_t)i;
+}
+
+/*
+ * Draw samples [begin, end) of the batch of step step: network input,
+ * time, score target and sigma^2. Each sample has its own random streams,
+ * so any block of rows gives the same samples. The uniforms are drawn
+ * sample by sample, the normals computed from them eight samples at a
+ * time (each equal to what ff_rng_normal returns for the same stream),
+ * and the rest again sample by sample.
+ */
 static void
-draw_sample(ff_trainer *tr, uint32_t step, int i)
+draw_rows(ff_trainer *tr, uint32_t step, int begin, int end)
 {
     const ff_model_config *c = &tr->model->config;
-    ff_rng pick;
-    ff_rng noise;
 
-    ff_rng_init(&pick, c->seed, FF_RNG_STREAM_BATCH, step, (uint32_t)i);
-    ff_rng_init(&noise, c->seed, FF_RNG_STREAM_NOISE, step, (uint32_t)i);
-    size_t k = ff_rng_below(&pick, (uint32_t)tr->frame_count);
-    const double *x0 = tr->x0 + 3 * k;
-    const double *R0 = tr->R0 + 9 * k;
+    for (int i = begin; i < end; i++) {
+        ff_rng pick;
+        ff_rng noise;
 
-    double t = c->eps + (1.0 - c->eps) * ff_rng_uniform(&noise);
-    double sigma = ff_model_sigma(c->schedule_base, t);
-    double x[3];
-    double R[9];
-    for (int j = 0; j < 3; j++) {
-        x[j] = x0[j] + sigma * ff_rng_normal(&noise);
+        ff_rng_init(&pick, c->seed, FF_RNG_STREAM_BATCH, step, (uint32_t)i);
+        ff_rng_init(&noise, c->seed, FF_RNG_STREAM_NOISE, step, (uint32_t)i);
+        tr->pick[i] = ff_rng_below(&pick, (uint32_t)tr->frame_count);
+        *noise_at(tr, NOISE_TIME, i) = ff_rng_uniform(&noise);
+        for (int p = 0; p < 3; p++) {
+            *noise_at(tr, NOISE_U1 + p, i) = ff_rng_uniform(&noise);
+            *noise_at(tr, NOISE_U2 + p, i) = ff_rng_uniform(&noise);
+        }
     }
-    ff_rng_rotation_tangent_gaussian(R, R0, sigma, &noise);
 
-    float *row = tr->work.input + (size_t)i * FF_NETWORK_INPUT;
-    for (int j = 0; j < 3; j++) {
-        row[j] = (float)x[j];
+    for (int p = 0; p < 3; p++) {
+        const double *u1 = noise_at(tr, NOISE_U1 + p, 0);
+        const double *u2 = noise_at(tr, NOISE_U2 + p, 0);
+        double *first = noise_at(tr, NOISE_NORMAL + 2 * p, 0);
+        double *second = noise_at(tr, NOISE_NORMAL + 2 * p + 1, 0);
+        int i = begin;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+        for (; i + 8 <= end; i += 8) {
+            __m512d f;
+            __m512d sv;
+            ff_mathfn_box_muller8(&f, &sv, _mm512_loadu_pd(u1 + i),
+                                  _mm512_loadu_pd(u2 + i));
+            _mm512_storeu_pd(first + i, f);
+            _mm512_storeu_pd(second + i, sv);
+        }
+#endif
+        for (; i < end; i++) {
+            ff_mathfn_box_muller(first + i, second + i, u1[i], u2[i]);
+        }
     }
-    for (int j = 0; j < 9; j++) {
-        row[3 + j] = (float)R[j];
+
+    for (int i = begin; i < end; i++) {
+        const double *x0 = tr->x0 + 3 * (size_t)tr->pick[i];
+        const double *R0 = tr->R0 + 9 * (size_t)tr->pick[i];
+        double t = c->eps + (1.0 - c->eps) * *noise_at(tr, NOISE_TIME, i);
+        double sigma = ff_model_sigma(c->schedule_base, t);
+        double x[3];
+        double e[3];
+        double E[9];
+        double R[9];
+
+        // As ff_rng_rotation_tangent_gaussian draws the rotation.
+        for (int j = 0; j < 3; j++) {
+            x[j] = x0[j] + sigma * *noise_at(tr, NOISE_NORMAL + j, i);
+            e[j] = sigma * *noise_at(tr, NOISE_NORMAL + 3 + j, i);
+        }
+        ff_so3_exp(E, e);
+        ff_so3_compose(R, R0, E);
+
+        float *row = tr->work.input + (size_t)i * FF_NETWORK_INPUT;
+        for (int j = 0; j < 3; j++) {
+            row[j] = (float)x[j];
+        }
+        for (int j = 0; j < 9; j++) {
+            row[3 + j] = (float)R[j];
+        }
+        tr->work.t[i] = t;
+        tr->variance[i] = sigma * sigma;
+        ff_train_score_target(tr->target + 6 * (size_t)i, x, R, x0, R0,
+                              sigma, c->score_chart);
     }
-    tr->work.t[i] = t;
-    tr->variance[i] = sigma * sigma;
-    ff_train_score_target(tr->target + 6 * (size_t)i, x, R, x0, R0, sigma,
-                          c->score_chart);
 }
 
 /*
@@ -425,9 +497,7 @@ ff_trainer_step(ff_trainer *tr, double *loss, ff_error *err)
         ff_network_pack_team(&tr->work, &m->net);
 
         ff_network_rows(tr->batch, &begin, &end);
-        for (int i = begin; i < end; i++) {
-            draw_sample(tr, (uint32_t)step, i);
-        }
+        draw_rows(tr, (uint32_t)step, begin, end);
         ff_network_forward_rows(&tr->work, &m->net, m->fourier, begin, end,
                                 0);
         loss_rows(tr, begin, end);
