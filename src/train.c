@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "model_internal.h"
 #include "network.h"
+#include "rng_batch.h"
 
 /* Added to sigma^2 in the score target, as the tutorial does, so that the
  * target stays finite for the smallest times. */
@@ -25,15 +26,15 @@
 /*
  * Rows of the trainer's noise table, each batch long. A sample's noise
  * stream gives, in this order, the uniform of its time and the two
- * uniforms of each of three Box-Muller pairs; the pairs' normals go, in
- * the order ff_rng_normal returns them, to the translation (3) and then
- * to the rotation's tangent vector (3).
+ * uniforms (u1, u2) of each of three Box-Muller pairs; the pairs' normals
+ * go, in the order ff_rng_normal returns them, to the translation (3) and
+ * then to the rotation's tangent vector (3).
  */
 enum {
     NOISE_TIME,
-    NOISE_U1,                     /* three rows: u1 of pairs 0, 1, 2 */
-    NOISE_U2 = NOISE_U1 + 3,      /* three rows: u2 of pairs 0, 1, 2 */
-    NOISE_NORMAL = NOISE_U2 + 3,  /* six rows: normals 0..5 */
+    NOISE_PAIRS,                         /* u1, u2 of pair p: 1 + 2p, 2 + 2p */
+    NOISE_UNIFORMS = NOISE_PAIRS + 6,    /* rows drawn from the stream */
+    NOISE_NORMAL = NOISE_UNIFORMS,       /* six rows: normals 0..5 */
     NOISE_ROWS = NOISE_NORMAL + 6
 };
 
@@ -313,33 +314,28 @@ noise_at(const ff_trainer *tr, int r, int i)
 /*
  * Draw samples [begin, end) of the batch of step step: network input,
  * time, score target and sigma^2. Each sample has its own random streams,
- * so any block of rows gives the same samples. The uniforms are drawn
- * sample by sample, the normals computed from them eight samples at a
- * time (each equal to what ff_rng_normal returns for the same stream),
- * and the rest again sample by sample.
+ * so any block of rows gives the same samples. The uniforms and the
+ * normals made from them are computed eight samples at a time, each equal
+ * to what ff_rng_uniform and ff_rng_normal return for the same stream;
+ * the rest is built sample by sample.
  */
 static void
 draw_rows(ff_trainer *tr, uint32_t step, int begin, int end)
 {
     const ff_model_config *c = &tr->model->config;
 
-    for (int i = begin; i < end; i++) {
-        ff_rng pick;
-        ff_rng noise;
-
-        ff_rng_init(&pick, c->seed, FF_RNG_STREAM_BATCH, step, (uint32_t)i);
-        ff_rng_init(&noise, c->seed, FF_RNG_STREAM_NOISE, step, (uint32_t)i);
-        tr->pick[i] = ff_rng_below(&pick, (uint32_t)tr->frame_count);
-        *noise_at(tr, NOISE_TIME, i) = ff_rng_uniform(&noise);
-        for (int p = 0; p < 3; p++) {
-            *noise_at(tr, NOISE_U1 + p, i) = ff_rng_uniform(&noise);
-            *noise_at(tr, NOISE_U2 + p, i) = ff_rng_uniform(&noise);
-        }
+    if (end > begin) {
+        ff_rng_batch_below(tr->pick + begin, (uint32_t)tr->frame_count,
+                           c->seed, FF_RNG_STREAM_BATCH, step,
+                           (uint32_t)begin, end - begin);
+        ff_rng_batch_uniforms(noise_at(tr, 0, begin), (size_t)tr->batch,
+                              NOISE_UNIFORMS, c->seed, FF_RNG_STREAM_NOISE,
+                              step, (uint32_t)begin, end - begin);
     }
 
     for (int p = 0; p < 3; p++) {
-        const double *u1 = noise_at(tr, NOISE_U1 + p, 0);
-        const double *u2 = noise_at(tr, NOISE_U2 + p, 0);
+        const double *u1 = noise_at(tr, NOISE_PAIRS + 2 * p, 0);
+        const double *u2 = noise_at(tr, NOISE_PAIRS + 2 * p + 1, 0);
         double *first = noise_at(tr, NOISE_NORMAL + 2 * p, 0);
         double *second = noise_at(tr, NOISE_NORMAL + 2 * p + 1, 0);
         int i = begin;

@@ -10,6 +10,7 @@
 
 #include "frameflow/rng.h"
 #include "frameflow/so3.h"
+#include "rng_batch.h"
 #include "testutil.h"
 
 /*
@@ -435,6 +436,56 @@ START_TEST(streams_independent_of_threads)
 }
 END_TEST
 
+/*
+ * The batch functions must give each item exactly the numbers of its own
+ * generator: counts that leave a partial group of eight, item numbers
+ * that wrap past 2^32, and bounds whose rejection rate is near one half.
+ */
+START_TEST(batch_matches_single_generators)
+{
+    enum { MAX_COUNT = 29, UNIFORMS = 9 };
+    const uint32_t firsts[] = {0, 5, 1000, 0xfffffffcu};
+    const int counts[] = {1, 7, 8, 16, 29};
+    const uint32_t bounds[] = {1, 3, 500, 0x80000001u, 0xffffffffu};
+    double got[UNIFORMS * MAX_COUNT];
+    uint32_t below[MAX_COUNT];
+
+    for (size_t f = 0; f < sizeof firsts / sizeof firsts[0]; f++) {
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            uint64_t seed = 0x9e3779b97f4a7c15ull * (f + 1) + c;
+            uint32_t step = (uint32_t)(17 * c + f);
+            int count = counts[c];
+            ff_rng_batch_uniforms(got, MAX_COUNT, UNIFORMS, seed,
+                                  FF_RNG_STREAM_NOISE, step, firsts[f],
+                                  count);
+            for (int i = 0; i < count; i++) {
+                ff_rng rng;
+                ff_rng_init(&rng, seed, FF_RNG_STREAM_NOISE, step,
+                            firsts[f] + (uint32_t)i);
+                for (int j = 0; j < UNIFORMS; j++) {
+                    double want = ff_rng_uniform(&rng);
+                    ck_assert_msg(memcmp(&want, &got[j * MAX_COUNT + i],
+                                         sizeof want) == 0,
+                                  "uniform %d of item %u differs", j,
+                                  firsts[f] + (uint32_t)i);
+                }
+            }
+            for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
+                ff_rng_batch_below(below, bounds[b], seed,
+                                   FF_RNG_STREAM_BATCH, step, firsts[f],
+                                   count);
+                for (int i = 0; i < count; i++) {
+                    ff_rng rng;
+                    ff_rng_init(&rng, seed, FF_RNG_STREAM_BATCH, step,
+                                firsts[f] + (uint32_t)i);
+                    ck_assert_uint_eq(below[i], ff_rng_below(&rng, bounds[b]));
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 static Suite *
 rng_suite(void)
 {
@@ -450,6 +501,7 @@ rng_suite(void)
     TEST_ADD(s, rotation_uniform_haar);
     TEST_ADD(s, rotation_tangent_gaussian);
     TEST_ADD(s, streams_independent_of_threads);
+    TEST_ADD(s, batch_matches_single_generators);
     return s;
 }
 
