@@ -36,14 +36,18 @@ static const double ff_mathfn_log_coef[FF_MATHFN_LOG_TERMS] = {
     2.0 / 11.0, 2.0 / 9.0, 2.0 / 7.0, 2.0 / 5.0, 2.0 / 3.0,
 };
 
-/* Taylor coefficients of sin a / a and cos a in a^2, highest first. */
+/* Taylor coefficients of sin a / a and cos a in a^2, highest first. A
+ * shorter series takes the last terms: 7 and 8 of them omit terms below
+ * (pi/4)^15 / 15! = 2.1e-14, enough for results rounded to float. */
 #define FF_MATHFN_SIN_TERMS 9
+#define FF_MATHFN_SIN_TERMS_FLOAT 7
 static const double ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS] = {
     1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0,
     -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0,
     -1.0 / 6.0, 1.0,
 };
 #define FF_MATHFN_COS_TERMS 10
+#define FF_MATHFN_COS_TERMS_FLOAT 8
 static const double ff_mathfn_cos_coef[FF_MATHFN_COS_TERMS] = {
     -1.0 / 6402373705728000.0, 1.0 / 20922789888000.0,
     -1.0 / 87178291200.0, 1.0 / 479001600.0, -1.0 / 3628800.0,
@@ -82,14 +86,15 @@ ff_mathfn_log(double x)
 }
 
 /*
- * Write sin(2 pi u) and cos(2 pi u). Reducing u (in turns) by its nearest
- * integer is exact in double, so the reduction loses nothing even for
- * large u; a quarter-turn quadrant then leaves an angle a in [-pi/4, pi/4]
- * for the Taylor series, to a^17 and a^18, whose first omitted terms are
- * below (pi/4)^19 / 19! = 9e-20.
+ * Write sin(2 pi u) and cos(2 pi u) from the last sin_terms and cos_terms
+ * terms of the series. Reducing u (in turns) by its nearest integer is
+ * exact in double, so the reduction loses nothing even for large u; a
+ * quarter-turn quadrant then leaves an angle a in [-pi/4, pi/4] for the
+ * Taylor series.
  */
 static inline void
-ff_mathfn_sincos_turns(double *s_out, double *c_out, double u)
+ff_mathfn_sincos_turns_series(double *s_out, double *c_out, double u,
+                              int sin_terms, int cos_terms)
 {
     const double two_pi = 6.283185307179586;
 
@@ -104,13 +109,15 @@ ff_mathfn_sincos_turns(double *s_out, double *c_out, double u)
     double a = two_pi * (r - 0.25 * q);
     double a2 = a * a;
 
-    double s = ff_mathfn_sin_coef[0];
-    for (int i = 1; i < FF_MATHFN_SIN_TERMS; i++) {
+    double s = ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS - sin_terms];
+    for (int i = FF_MATHFN_SIN_TERMS - sin_terms + 1; i < FF_MATHFN_SIN_TERMS;
+         i++) {
         s = s * a2 + ff_mathfn_sin_coef[i];
     }
     s = s * a;
-    double c = ff_mathfn_cos_coef[0];
-    for (int i = 1; i < FF_MATHFN_COS_TERMS; i++) {
+    double c = ff_mathfn_cos_coef[FF_MATHFN_COS_TERMS - cos_terms];
+    for (int i = FF_MATHFN_COS_TERMS - cos_terms + 1; i < FF_MATHFN_COS_TERMS;
+         i++) {
         c = c * a2 + ff_mathfn_cos_coef[i];
     }
 
@@ -121,6 +128,15 @@ ff_mathfn_sincos_turns(double *s_out, double *c_out, double u)
     double cos_v = (quadrant & 1) ? s : c;
     *s_out = (quadrant & 2) ? -sin_v : sin_v;
     *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
+}
+
+/* sin(2 pi u) and cos(2 pi u) with the whole series, to a^17 and a^18,
+ * whose first omitted terms are below (pi/4)^19 / 19! = 9e-20. */
+static inline void
+ff_mathfn_sincos_turns(double *s_out, double *c_out, double u)
+{
+    ff_mathfn_sincos_turns_series(s_out, c_out, u, FF_MATHFN_SIN_TERMS,
+                                  FF_MATHFN_COS_TERMS);
 }
 
 /*
@@ -170,9 +186,10 @@ ff_mathfn_log8(__m512d x)
                       log_m));
 }
 
-/* ff_mathfn_sincos_turns on 8 lanes. */
+/* ff_mathfn_sincos_turns_series on 8 lanes. */
 static inline void
-ff_mathfn_sincos_turns8(__m512d *s_out, __m512d *c_out, __m512d u)
+ff_mathfn_sincos_turns_series8(__m512d *s_out, __m512d *c_out, __m512d u,
+                               int sin_terms, int cos_terms)
 {
     const __m512d round_magic = _mm512_set1_pd(FF_MATHFN_ROUND_MAGIC);
 
@@ -194,14 +211,18 @@ ff_mathfn_sincos_turns8(__m512d *s_out, __m512d *c_out, __m512d u)
         _mm512_sub_pd(r, _mm512_mul_pd(_mm512_set1_pd(0.25), q)));
     __m512d a2 = _mm512_mul_pd(a, a);
 
-    __m512d sv = _mm512_set1_pd(ff_mathfn_sin_coef[0]);
-    for (int i = 1; i < FF_MATHFN_SIN_TERMS; i++) {
+    __m512d sv = _mm512_set1_pd(
+        ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS - sin_terms]);
+    for (int i = FF_MATHFN_SIN_TERMS - sin_terms + 1; i < FF_MATHFN_SIN_TERMS;
+         i++) {
         sv = _mm512_add_pd(_mm512_mul_pd(sv, a2),
                            _mm512_set1_pd(ff_mathfn_sin_coef[i]));
     }
     sv = _mm512_mul_pd(sv, a);
-    __m512d cv = _mm512_set1_pd(ff_mathfn_cos_coef[0]);
-    for (int i = 1; i < FF_MATHFN_COS_TERMS; i++) {
+    __m512d cv = _mm512_set1_pd(
+        ff_mathfn_cos_coef[FF_MATHFN_COS_TERMS - cos_terms]);
+    for (int i = FF_MATHFN_COS_TERMS - cos_terms + 1; i < FF_MATHFN_COS_TERMS;
+         i++) {
         cv = _mm512_add_pd(_mm512_mul_pd(cv, a2),
                            _mm512_set1_pd(ff_mathfn_cos_coef[i]));
     }
@@ -226,6 +247,14 @@ ff_mathfn_sincos_turns8(__m512d *s_out, __m512d *c_out, __m512d u)
     *c_out = _mm512_castsi512_pd(_mm512_mask_xor_epi64(
         _mm512_castpd_si512(cos_v), cos_neg, _mm512_castpd_si512(cos_v),
         sign));
+}
+
+/* ff_mathfn_sincos_turns on 8 lanes. */
+static inline void
+ff_mathfn_sincos_turns8(__m512d *s_out, __m512d *c_out, __m512d u)
+{
+    ff_mathfn_sincos_turns_series8(s_out, c_out, u, FF_MATHFN_SIN_TERMS,
+                                   FF_MATHFN_COS_TERMS);
 }
 
 

@@ -194,17 +194,18 @@ ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
 }
 
 #if defined(__AVX512F__) && defined(__AVX512VL__)
-/* The sines and cosines of t w[0..7] turns, rounded to float. */
+/* The sines and cosines of t w[0..7] turns, rounded to float, from the
+ * series that float needs. */
 static inline void
 fourier8(float *s_out, float *c_out, double t, const float *w)
 {
     __m512d s;
     __m512d c;
 
-    ff_mathfn_sincos_turns8(&s, &c,
-                            _mm512_mul_pd(_mm512_set1_pd(t),
-                                          _mm512_cvtps_pd(
-                                              _mm256_loadu_ps(w))));
+    ff_mathfn_sincos_turns_series8(
+        &s, &c, _mm512_mul_pd(_mm512_set1_pd(t),
+                              _mm512_cvtps_pd(_mm256_loadu_ps(w))),
+        FF_MATHFN_SIN_TERMS_FLOAT, FF_MATHFN_COS_TERMS_FLOAT);
     _mm256_storeu_ps(s_out, _mm512_cvtpd_ps(s));
     _mm256_storeu_ps(c_out, _mm512_cvtpd_ps(c));
 }
@@ -225,7 +226,9 @@ ff_nn_fourier_forward(float *f, int ldf, const double *t, const float *w,
         for (; j < half; j++) {
             double s;
             double c;
-            ff_mathfn_sincos_turns(&s, &c, t[i] * (double)w[j]);
+            ff_mathfn_sincos_turns_series(&s, &c, t[i] * (double)w[j],
+                                          FF_MATHFN_SIN_TERMS_FLOAT,
+                                          FF_MATHFN_COS_TERMS_FLOAT);
             fi[j] = (float)s;
             fi[half + j] = (float)c;
         }
