@@ -316,13 +316,13 @@ kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
     kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, NR, 2);
 }
 
-/* The kernel for a tile cut by the edge of C, on C itself: only its rows
- * rows and cols columns are read and written, and one vector of columns is
- * computed when cols fit in it. */
+/* A tile cut by the edge of C (see run_tile), computed on C itself with
+ * the chains of whole tiles: only its rows rows and cols columns are read
+ * and written, and one vector of columns is computed when cols fit in it. */
 static void
-kernel_edge(float *c, int ldc, const float *a, size_t row_step, size_t step,
-            const float *bp, int kc, int load, const tile_finish *fin,
-            int rows, int cols)
+edge_tile(float *c, int ldc, int rows, int cols, const float *a,
+          size_t row_step, size_t step, const float *bp, int kc, int load,
+          const tile_finish *fin)
 {
     if (cols <= NR / 2) {
         if (step == 1) {
@@ -338,28 +338,6 @@ kernel_edge(float *c, int ldc, const float *a, size_t row_step, size_t step,
     } else {
         kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, rows, cols, 2);
     }
-}
-
-/*
- * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
- * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
- * relative to the tile's first row and first step. A tile cut by the edge
- * of C is computed with the chains of whole tiles and stored under masks.
- */
-static void
-run_tile(float *c, int ldc, int rows, int cols, const float *a,
-         size_t row_step, size_t step, const float *bp, int kc, int load,
-         const tile_finish *fin)
-{
-    if (rows == MR && cols == NR) {
-        if (step == 1) {
-            kernel_rows(c, ldc, a, row_step, bp, kc, load, fin);
-        } else {
-            kernel_steps(c, ldc, a, step, bp, kc, load, fin);
-        }
-        return;
-    }
-    kernel_edge(c, ldc, a, row_step, step, bp, kc, load, fin, rows, cols);
 }
 
 #else
@@ -452,27 +430,13 @@ kernel_edge(float *tile, const float *a, size_t row_step, size_t step,
 }
 
 
-/*
- * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
- * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
- * relative to the tile's first row and first step. A tile cut by the edge
- * of C goes through a full-size local copy, and its chains are those of
- * whole tiles.
- */
+/* A tile cut by the edge of C (see run_tile), computed in a full-size
+ * local copy with the chains of whole tiles. */
 static void
-run_tile(float *c, int ldc, int rows, int cols, const float *a,
-         size_t row_step, size_t step, const float *bp, int kc, int load,
-         const tile_finish *fin)
+edge_tile(float *c, int ldc, int rows, int cols, const float *a,
+          size_t row_step, size_t step, const float *bp, int kc, int load,
+          const tile_finish *fin)
 {
-    if (rows == MR && cols == NR) {
-        if (step == 1) {
-            kernel_rows(c, ldc, a, row_step, bp, kc, load, fin);
-        } else {
-            kernel_steps(c, ldc, a, step, bp, kc, load, fin);
-        }
-        return;
-    }
-
     _Alignas(64) float tile[MR * NR];
     memset(tile, 0, sizeof tile);
     if (load) {
@@ -492,6 +456,27 @@ run_tile(float *c, int ldc, int rows, int cols, const float *a,
 }
 
 #endif
+
+/*
+ * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
+ * inner steps [p0, p0 + kc), with A(r, p) = a[r * row_step + p * step]
+ * relative to the tile's first row and first step.
+ */
+static void
+run_tile(float *c, int ldc, int rows, int cols, const float *a,
+         size_t row_step, size_t step, const float *bp, int kc, int load,
+         const tile_finish *fin)
+{
+    if (rows == MR && cols == NR) {
+        if (step == 1) {
+            kernel_rows(c, ldc, a, row_step, bp, kc, load, fin);
+        } else {
+            kernel_steps(c, ldc, a, step, bp, kc, load, fin);
+        }
+        return;
+    }
+    edge_tile(c, ldc, rows, cols, a, row_step, step, bp, kc, load, fin);
+}
 
 void
 ff_sgemm_packed(float *C, int ldc, const float *A, int lda,
