@@ -163,9 +163,9 @@ ff_rng_rotation_tangent_gaussian(double R[9], const double R0[9],
 
 #if defined(__AVX512F__)
 /*
- * Philox4x32-10 for 8 items at once: each 64-bit lane holds a 32-bit word
- * in its low half. The counter words are block, item (per lane), step and
- * stream; the key is the seed's, as ff_rng_init sets them.
+ * Philox4x32-10 for 8 items at once: each 64-bit lane contains a 32-bit
+ * word in its low half. The counter words are block, item (per lane), step
+ * and stream, and the key is the seed's, as ff_rng_init sets them.
  */
 static void
 philox_block8(__m512i out[4], uint32_t block, __m512i item, uint32_t step,

@@ -196,7 +196,7 @@ ff_sgemm_kernel_name(void)
 /*
  * C[rows x cols] (+)= A Bp over kc steps, then the finish when fin is not
  * NULL. Rows of A from rows on repeat A's last row, so a tile cut by the
- * edge of A reads nothing outside it; their results are dropped. Columns
+ * edge of A reads nothing outside it, and their results are dropped. Columns
  * from cols on are computed on the packed zeros and not stored, and only
  * the first NR / 2 columns are computed when wide is 1. The bias and gate
  * are read under the same masks. Inlined into callers with constant rows,
@@ -317,8 +317,8 @@ kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
 }
 
 /* A tile cut by the edge of C (see run_tile), computed on C itself with
- * the chains of whole tiles: only its rows rows and cols columns are read
- * and written, and one vector of columns is computed when cols fit in it. */
+ * the chains of whole tiles. Only its rows rows and cols columns are read
+ * and written. One vector of columns is computed when cols fit in it. */
 static void
 edge_tile(float *c, int ldc, int rows, int cols, const float *a,
           size_t row_step, size_t step, const float *bp, int kc, int load,

@@ -1,9 +1,9 @@
 /*
- * Parts of SO(3)'s exponential in a scalar form, which src/so3.c uses, and
- * with AVX-512 an 8-lane form over eight rotations at once, with the same
- * operations in the same order, so that every lane has the bits of the
- * scalar function. The training batch builds its noisy rotations eight at
- * a time with them.
+ * Parts of SO(3)'s exponential in a scalar form, which src/so3.c uses. With
+ * AVX-512 there is also an 8-lane form over eight rotations at once. It
+ * performs the same operations in the same order, so every lane has the
+ * bits of the scalar function. The training batch builds its noisy
+ * rotations eight at a time with it.
  */
 #ifndef FRAMEFLOW_SO3_LANES_H
 #define FRAMEFLOW_SO3_LANES_H
@@ -16,7 +16,7 @@
 
 /*
  * Below this angle the closed forms of Exp divide a small difference by a
- * power of t; two Taylor terms are then exact to double precision because
+ * power of t. Two Taylor terms are then exact to double precision because
  * the first dropped term is of order t^4 < 1e-16.
  */
 #define FF_SO3_SMALL_ANGLE 1e-4
@@ -68,7 +68,7 @@ ff_so3_negate8(__m512d x)
         _mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN)));
 }
 
-/* ff_so3_exp on 8 lanes: R[k] holds entry k of the eight rotations. */
+/* ff_so3_exp on 8 lanes: R[k] is entry k of the eight rotations. */
 static inline void
 ff_so3_exp8(__m512d R[9], const __m512d w[3])
 {

@@ -27,7 +27,7 @@
 /*
  * Rows of the trainer's noise table, each batch long. A sample's noise
  * stream gives, in this order, the uniform of its time and the two
- * uniforms (u1, u2) of each of three Box-Muller pairs; the pairs' normals
+ * uniforms (u1, u2) of each of three Box-Muller pairs. The pairs' normals
  * go, in the order ff_rng_normal returns them, to the translation (3) and
  * then to the rotation's tangent vector (3).
  */
@@ -411,10 +411,10 @@ noisy_poses8(ff_trainer *tr, int i)
 /*
  * Draw samples [begin, end) of the batch of step step: network input,
  * time, score target and sigma^2. Each sample has its own random streams,
- * so any block of rows gives the same samples. The uniforms and the
- * normals made from them are computed eight samples at a time, each equal
- * to what ff_rng_uniform and ff_rng_normal return for the same stream;
- * the rest is built sample by sample.
+ * so any block of rows gives the same samples. The uniforms, the normals
+ * made from them and the noisy poses are computed eight samples at a time,
+ * each equal to what the scalar functions return for the same stream. The
+ * score targets are computed sample by sample.
  */
 static void
 draw_rows(ff_trainer *tr, uint32_t step, int begin, int end)
