@@ -7,9 +7,7 @@
  *
  * Measured against long double references (tests/test-mathfn.c, which
  * also checks the lanes against the scalar forms): the logarithm is within
- * 1.3 units in the last place, the sine and cosine of turns within 4e-16,
- * and those of radians within 1.9 units in the last place for |x| < 50
- * and 2e-16 below FF_MATHFN_RADIAN_LIMIT.
+ * 1.3 units in the last place, the sine and cosine within 4e-16.
  */
 #ifndef FRAMEFLOW_MATHFN_H
 #define FRAMEFLOW_MATHFN_H
@@ -88,37 +86,6 @@ ff_mathfn_log(double x)
 }
 
 /*
- * Write sin and cos of a + q pi / 2 for an angle a in [-pi/4, pi/4] and a
- * whole number of quarter turns q (or NaN). The series are the last
- * sin_terms and cos_terms terms of those of sin a / a and cos a.
- */
-static inline void
-ff_mathfn_sincos_reduced(double *s_out, double *c_out, double a, double q,
-                         int sin_terms, int cos_terms)
-{
-    double a2 = a * a;
-    double s = ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS - sin_terms];
-    for (int i = FF_MATHFN_SIN_TERMS - sin_terms + 1; i < FF_MATHFN_SIN_TERMS;
-         i++) {
-        s = s * a2 + ff_mathfn_sin_coef[i];
-    }
-    s = s * a;
-    double c = ff_mathfn_cos_coef[FF_MATHFN_COS_TERMS - cos_terms];
-    for (int i = FF_MATHFN_COS_TERMS - cos_terms + 1; i < FF_MATHFN_COS_TERMS;
-         i++) {
-        c = c * a2 + ff_mathfn_cos_coef[i];
-    }
-
-    // Rotate by q quarter turns. q is small, or NaN when s and c are NaN
-    // already.
-    int quadrant = isnan(q) ? 0 : (int)q & 3;
-    double sin_v = (quadrant & 1) ? c : s;
-    double cos_v = (quadrant & 1) ? s : c;
-    *s_out = (quadrant & 2) ? -sin_v : sin_v;
-    *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
-}
-
-/*
  * Write sin(2 pi u) and cos(2 pi u) from the last sin_terms and cos_terms
  * terms of the series. Reducing u (in turns) by its nearest integer is
  * exact in double, so the reduction loses nothing even for large u. A
@@ -140,8 +107,27 @@ ff_mathfn_sincos_turns_series(double *s_out, double *c_out, double u,
                : u - rint(u);
     double q = (4.0 * r + FF_MATHFN_ROUND_MAGIC) - FF_MATHFN_ROUND_MAGIC;
     double a = two_pi * (r - 0.25 * q);
+    double a2 = a * a;
 
-    ff_mathfn_sincos_reduced(s_out, c_out, a, q, sin_terms, cos_terms);
+    double s = ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS - sin_terms];
+    for (int i = FF_MATHFN_SIN_TERMS - sin_terms + 1; i < FF_MATHFN_SIN_TERMS;
+         i++) {
+        s = s * a2 + ff_mathfn_sin_coef[i];
+    }
+    s = s * a;
+    double c = ff_mathfn_cos_coef[FF_MATHFN_COS_TERMS - cos_terms];
+    for (int i = FF_MATHFN_COS_TERMS - cos_terms + 1; i < FF_MATHFN_COS_TERMS;
+         i++) {
+        c = c * a2 + ff_mathfn_cos_coef[i];
+    }
+
+    // Rotate by q quarter turns: (sin, cos) of a + q pi / 2. q is -2 to 2,
+    // or NaN, when s and c are NaN already.
+    int quadrant = isnan(q) ? 0 : (int)q & 3;
+    double sin_v = (quadrant & 1) ? c : s;
+    double cos_v = (quadrant & 1) ? s : c;
+    *s_out = (quadrant & 2) ? -sin_v : sin_v;
+    *c_out = ((quadrant + 1) & 2) ? -cos_v : cos_v;
 }
 
 /* sin(2 pi u) and cos(2 pi u) with the whole series, to a^17 and a^18,
@@ -151,37 +137,6 @@ ff_mathfn_sincos_turns(double *s_out, double *c_out, double u)
 {
     ff_mathfn_sincos_turns_series(s_out, c_out, u, FF_MATHFN_SIN_TERMS,
                                   FF_MATHFN_COS_TERMS);
-}
-
-/*
- * Write sin x and cos x. x less its nearest multiple q of pi / 2 is taken
- * with pi / 2 in three parts (Cody and Waite), the first two of 33
- * significant bits, so that q times them is exact for |q| < 2^20. The
- * whole series then gives about two units in the last place. Beyond
- * FF_MATHFN_RADIAN_LIMIT, and for infinities and NaN, libm's sin and cos
- * are used.
- */
-#define FF_MATHFN_RADIAN_LIMIT 0x1p19
-#define FF_MATHFN_TWO_OVER_PI 0x1.45f306dc9c883p-1
-#define FF_MATHFN_PIO2_1 0x1.921fb544p+0
-#define FF_MATHFN_PIO2_2 0x1.0b4611a6p-34
-#define FF_MATHFN_PIO2_3 0x1.3198a2e037073p-69
-
-static inline void
-ff_mathfn_sincos(double *s_out, double *c_out, double x)
-{
-    if (!(fabs(x) < FF_MATHFN_RADIAN_LIMIT)) {
-        *s_out = sin(x);
-        *c_out = cos(x);
-        return;
-    }
-    double q = (x * FF_MATHFN_TWO_OVER_PI + FF_MATHFN_ROUND_MAGIC)
-               - FF_MATHFN_ROUND_MAGIC;
-    double a = ((x - q * FF_MATHFN_PIO2_1) - q * FF_MATHFN_PIO2_2)
-               - q * FF_MATHFN_PIO2_3;
-
-    ff_mathfn_sincos_reduced(s_out, c_out, a, q, FF_MATHFN_SIN_TERMS,
-                             FF_MATHFN_COS_TERMS);
 }
 
 /*
@@ -231,12 +186,31 @@ ff_mathfn_log8(__m512d x)
                       log_m));
 }
 
-/* ff_mathfn_sincos_reduced on 8 lanes. */
+/* ff_mathfn_sincos_turns_series on 8 lanes. */
 static inline void
-ff_mathfn_sincos_reduced8(__m512d *s_out, __m512d *c_out, __m512d a,
-                          __m512d q, int sin_terms, int cos_terms)
+ff_mathfn_sincos_turns_series8(__m512d *s_out, __m512d *c_out, __m512d u,
+                               int sin_terms, int cos_terms)
 {
+    const __m512d round_magic = _mm512_set1_pd(FF_MATHFN_ROUND_MAGIC);
+
+    // The two reductions of the scalar code, chosen per lane. A NaN u
+    // fails the comparison and takes rint, as fabs(u) < 2^51 does.
+    __m512d near = _mm512_sub_pd(
+        u, _mm512_sub_pd(_mm512_add_pd(u, round_magic), round_magic));
+    __m512d far = _mm512_sub_pd(
+        u, _mm512_roundscale_pd(u, _MM_FROUND_TO_NEAREST_INT
+                                       | _MM_FROUND_NO_EXC));
+    __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(u),
+                                        _mm512_set1_pd(0x1p51), _CMP_LT_OQ);
+    __m512d r = _mm512_mask_blend_pd(small, far, near);
+    __m512d q = _mm512_sub_pd(
+        _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(4.0), r), round_magic),
+        round_magic);
+    __m512d a = _mm512_mul_pd(
+        _mm512_set1_pd(6.283185307179586),
+        _mm512_sub_pd(r, _mm512_mul_pd(_mm512_set1_pd(0.25), q)));
     __m512d a2 = _mm512_mul_pd(a, a);
+
     __m512d sv = _mm512_set1_pd(
         ff_mathfn_sin_coef[FF_MATHFN_SIN_TERMS - sin_terms]);
     for (int i = FF_MATHFN_SIN_TERMS - sin_terms + 1; i < FF_MATHFN_SIN_TERMS;
@@ -275,79 +249,12 @@ ff_mathfn_sincos_reduced8(__m512d *s_out, __m512d *c_out, __m512d a,
         sign));
 }
 
-/* ff_mathfn_sincos_turns_series on 8 lanes. */
-static inline void
-ff_mathfn_sincos_turns_series8(__m512d *s_out, __m512d *c_out, __m512d u,
-                               int sin_terms, int cos_terms)
-{
-    const __m512d round_magic = _mm512_set1_pd(FF_MATHFN_ROUND_MAGIC);
-
-    // The two reductions of the scalar code, chosen per lane. A NaN u
-    // fails the comparison and takes rint, as fabs(u) < 2^51 does.
-    __m512d near = _mm512_sub_pd(
-        u, _mm512_sub_pd(_mm512_add_pd(u, round_magic), round_magic));
-    __m512d far = _mm512_sub_pd(
-        u, _mm512_roundscale_pd(u, _MM_FROUND_TO_NEAREST_INT
-                                       | _MM_FROUND_NO_EXC));
-    __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(u),
-                                        _mm512_set1_pd(0x1p51), _CMP_LT_OQ);
-    __m512d r = _mm512_mask_blend_pd(small, far, near);
-    __m512d q = _mm512_sub_pd(
-        _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(4.0), r), round_magic),
-        round_magic);
-    __m512d a = _mm512_mul_pd(
-        _mm512_set1_pd(6.283185307179586),
-        _mm512_sub_pd(r, _mm512_mul_pd(_mm512_set1_pd(0.25), q)));
-
-    ff_mathfn_sincos_reduced8(s_out, c_out, a, q, sin_terms, cos_terms);
-}
-
 /* ff_mathfn_sincos_turns on 8 lanes. */
 static inline void
 ff_mathfn_sincos_turns8(__m512d *s_out, __m512d *c_out, __m512d u)
 {
     ff_mathfn_sincos_turns_series8(s_out, c_out, u, FF_MATHFN_SIN_TERMS,
                                    FF_MATHFN_COS_TERMS);
-}
-
-/* ff_mathfn_sincos on 8 lanes; lanes beyond the limit go through the
- * scalar form. */
-static inline void
-ff_mathfn_sincos8(__m512d *s_out, __m512d *c_out, __m512d x)
-{
-    const __m512d round_magic = _mm512_set1_pd(FF_MATHFN_ROUND_MAGIC);
-    __m512d q = _mm512_sub_pd(
-        _mm512_add_pd(
-            _mm512_mul_pd(x, _mm512_set1_pd(FF_MATHFN_TWO_OVER_PI)),
-            round_magic),
-        round_magic);
-    __m512d a = _mm512_sub_pd(
-        _mm512_sub_pd(
-            _mm512_sub_pd(x, _mm512_mul_pd(
-                                 q, _mm512_set1_pd(FF_MATHFN_PIO2_1))),
-            _mm512_mul_pd(q, _mm512_set1_pd(FF_MATHFN_PIO2_2))),
-        _mm512_mul_pd(q, _mm512_set1_pd(FF_MATHFN_PIO2_3)));
-
-    ff_mathfn_sincos_reduced8(s_out, c_out, a, q, FF_MATHFN_SIN_TERMS,
-                              FF_MATHFN_COS_TERMS);
-    __mmask8 inside = _mm512_cmp_pd_mask(
-        _mm512_abs_pd(x), _mm512_set1_pd(FF_MATHFN_RADIAN_LIMIT),
-        _CMP_LT_OQ);
-    if (inside != 0xff) {
-        double xs[8];
-        double s[8];
-        double c[8];
-        _mm512_storeu_pd(xs, x);
-        _mm512_storeu_pd(s, *s_out);
-        _mm512_storeu_pd(c, *c_out);
-        for (int j = 0; j < 8; j++) {
-            if (!(inside >> j & 1)) {
-                ff_mathfn_sincos(&s[j], &c[j], xs[j]);
-            }
-        }
-        *s_out = _mm512_loadu_pd(s);
-        *c_out = _mm512_loadu_pd(c);
-    }
 }
 
 

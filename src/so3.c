@@ -2,9 +2,12 @@
 
 #include <math.h>
 
-#include "so3_lanes.h"
-
-#define SMALL_ANGLE FF_SO3_SMALL_ANGLE
+/*
+ * Below this angle the closed forms of Exp divide a small difference by a
+ * power of t; two Taylor terms are then exact to double precision because
+ * the first dropped term is of order t^4 < 1e-16.
+ */
+#define SMALL_ANGLE 1e-4
 
 /*
  * The Jacobian coefficients (t - sin t) / t^3 and (1 - (t/2) cot(t/2)) / t^2
@@ -50,16 +53,40 @@ ff_so3_vee(double w[3], const double K[9])
     w[2] = c;
 }
 
+/* Write I + a K + b K^2 for K = hat(w), expanding K^2 = w w^T - |w|^2 I. */
+static void
+rodrigues(double out[9], const double w[3], double a, double b)
+{
+    double t2 = w[0] * w[0] + w[1] * w[1] + w[2] * w[2];
+    double K[9];
+
+    ff_so3_hat(K, w);
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++) {
+            double k2 = w[i] * w[j] - (i == j ? t2 : 0.0);
+            out[3 * i + j] = (i == j ? 1.0 : 0.0) + a * K[3 * i + j] + b * k2;
+        }
+    }
+}
+
 void
 ff_so3_exp(double R[9], const double w[3])
 {
     double t = norm3(w);
     double t2 = t * t;
-    double a = 0.0;
-    double b = 0.0;
+    double a;
+    double b;
 
-    ff_so3_exp_coef(&a, &b, t, t2);
-    ff_so3_rodrigues(R, w, a, b);
+    if (t < SMALL_ANGLE) {
+        a = 1.0 - t2 / 6.0;
+        b = 0.5 - t2 / 24.0;
+    } else {
+        // 1 - cos t = 2 sin^2(t/2) avoids cancellation for moderate t.
+        double h = sin(0.5 * t);
+        a = sin(t) / t;
+        b = 2.0 * h * h / t2;
+    }
+    rodrigues(R, w, a, b);
 }
 
 void
@@ -185,7 +212,7 @@ ff_so3_jl(double J[9], const double w[3])
         a = 2.0 * h * h / t2;
         b = (t - sin(t)) / (t2 * t);
     }
-    ff_so3_rodrigues(J, w, a, b);
+    rodrigues(J, w, a, b);
 }
 
 void
@@ -204,7 +231,7 @@ ff_so3_jl_inv(double J[9], const double w[3])
         double h = 0.5 * t;
         b = (1.0 - h * cos(h) / sin(h)) / t2;
     }
-    ff_so3_rodrigues(J, w, -0.5, b);
+    rodrigues(J, w, -0.5, b);
 }
 
 void

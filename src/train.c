@@ -18,7 +18,6 @@
 #include "model_internal.h"
 #include "network.h"
 #include "rng_batch.h"
-#include "so3_lanes.h"
 
 /* Added to sigma^2 in the score target, as the tutorial does, so that the
  * target stays finite for the smallest times. */
@@ -36,8 +35,7 @@ enum {
     NOISE_PAIRS,                         /* u1, u2 of pair p: 1 + 2p, 2 + 2p */
     NOISE_UNIFORMS = NOISE_PAIRS + 6,    /* rows drawn from the stream */
     NOISE_NORMAL = NOISE_UNIFORMS,       /* six rows: normals 0..5 */
-    NOISE_SIGMA = NOISE_NORMAL + 6,      /* sigma(t) */
-    NOISE_ROWS
+    NOISE_ROWS = NOISE_NORMAL + 6
 };
 
 struct ff_trainer {
@@ -313,108 +311,13 @@ noise_at(const ff_trainer *tr, int r, int i)
     return tr->noise + (size_t)r * (size_t)tr->batch + (size_t)i;
 }
 
-/* Write sample i's noisy pose: x = x0 + sigma n and R = R0 Exp(sigma e),
- * as ff_rng_rotation_tangent_gaussian draws the rotation. */
-static void
-noisy_pose(const ff_trainer *tr, int i, double x[3], double R[9])
-{
-    const double *x0 = tr->x0 + 3 * (size_t)tr->pick[i];
-    const double *R0 = tr->R0 + 9 * (size_t)tr->pick[i];
-    double sigma = *noise_at(tr, NOISE_SIGMA, i);
-    double e[3];
-    double E[9];
-
-    for (int j = 0; j < 3; j++) {
-        x[j] = x0[j] + sigma * *noise_at(tr, NOISE_NORMAL + j, i);
-        e[j] = sigma * *noise_at(tr, NOISE_NORMAL + 3 + j, i);
-    }
-    ff_so3_exp(E, e);
-    ff_so3_compose(R, R0, E);
-}
-
-/* Write sample i's network input, sigma^2 and score target from its noisy
- * pose. */
-static void
-finish_sample(ff_trainer *tr, int i, const double x[3], const double R[9])
-{
-    const ff_model_config *c = &tr->model->config;
-    const double *x0 = tr->x0 + 3 * (size_t)tr->pick[i];
-    const double *R0 = tr->R0 + 9 * (size_t)tr->pick[i];
-    double sigma = *noise_at(tr, NOISE_SIGMA, i);
-    float *row = tr->work.input + (size_t)i * FF_NETWORK_INPUT;
-
-    for (int j = 0; j < 3; j++) {
-        row[j] = (float)x[j];
-    }
-    for (int j = 0; j < 9; j++) {
-        row[3 + j] = (float)R[j];
-    }
-    tr->variance[i] = sigma * sigma;
-    ff_train_score_target(tr->target + 6 * (size_t)i, x, R, x0, R0, sigma,
-                          c->score_chart);
-}
-
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-/* noisy_pose and finish_sample for samples i .. i + 7, the poses built
- * on 8 lanes (bit for bit as noisy_pose builds them). */
-static void
-noisy_poses8(ff_trainer *tr, int i)
-{
-    double clean[12][8];
-
-    for (int l = 0; l < 8; l++) {
-        const double *x0 = tr->x0 + 3 * (size_t)tr->pick[i + l];
-        const double *R0 = tr->R0 + 9 * (size_t)tr->pick[i + l];
-        for (int j = 0; j < 3; j++) {
-            clean[j][l] = x0[j];
-        }
-        for (int j = 0; j < 9; j++) {
-            clean[3 + j][l] = R0[j];
-        }
-    }
-
-    __m512d s = _mm512_loadu_pd(noise_at(tr, NOISE_SIGMA, i));
-    __m512d e[3];
-    __m512d R0[9];
-    __m512d E[9];
-    __m512d R[9];
-    double x_out[3][8];
-    double R_out[9][8];
-    for (int j = 0; j < 3; j++) {
-        __m512d n = _mm512_loadu_pd(noise_at(tr, NOISE_NORMAL + j, i));
-        _mm512_storeu_pd(x_out[j],
-                         _mm512_add_pd(_mm512_loadu_pd(clean[j]),
-                                       _mm512_mul_pd(s, n)));
-        e[j] = _mm512_mul_pd(
-            s, _mm512_loadu_pd(noise_at(tr, NOISE_NORMAL + 3 + j, i)));
-    }
-    for (int j = 0; j < 9; j++) {
-        R0[j] = _mm512_loadu_pd(clean[3 + j]);
-    }
-    ff_so3_exp8(E, e);
-    ff_so3_compose8(R, R0, E);
-    for (int j = 0; j < 9; j++) {
-        _mm512_storeu_pd(R_out[j], R[j]);
-    }
-
-    for (int l = 0; l < 8; l++) {
-        double x[3] = {x_out[0][l], x_out[1][l], x_out[2][l]};
-        double Rl[9];
-        for (int j = 0; j < 9; j++) {
-            Rl[j] = R_out[j][l];
-        }
-        finish_sample(tr, i + l, x, Rl);
-    }
-}
-#endif
-
 /*
  * Draw samples [begin, end) of the batch of step step: network input,
  * time, score target and sigma^2. Each sample has its own random streams,
- * so any block of rows gives the same samples. The uniforms, the normals
- * made from them and the noisy poses are computed eight samples at a time,
- * each equal to what the scalar functions return for the same stream. The
- * score targets are computed sample by sample.
+ * so any block of rows gives the same samples. The uniforms and the
+ * normals made from them are computed eight samples at a time, each equal
+ * to what ff_rng_uniform and ff_rng_normal return for the same stream.
+ * The rest is built sample by sample.
  */
 static void
 draw_rows(ff_trainer *tr, uint32_t step, int begin, int end)
@@ -452,22 +355,34 @@ draw_rows(ff_trainer *tr, uint32_t step, int begin, int end)
     }
 
     for (int i = begin; i < end; i++) {
+        const double *x0 = tr->x0 + 3 * (size_t)tr->pick[i];
+        const double *R0 = tr->R0 + 9 * (size_t)tr->pick[i];
         double t = c->eps + (1.0 - c->eps) * *noise_at(tr, NOISE_TIME, i);
-        tr->work.t[i] = t;
-        *noise_at(tr, NOISE_SIGMA, i) = ff_model_sigma(c->schedule_base, t);
-    }
-
-    int i = begin;
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-    for (; i + 8 <= end; i += 8) {
-        noisy_poses8(tr, i);
-    }
-#endif
-    for (; i < end; i++) {
+        double sigma = ff_model_sigma(c->schedule_base, t);
         double x[3];
+        double e[3];
+        double E[9];
         double R[9];
-        noisy_pose(tr, i, x, R);
-        finish_sample(tr, i, x, R);
+
+        // As ff_rng_rotation_tangent_gaussian draws the rotation.
+        for (int j = 0; j < 3; j++) {
+            x[j] = x0[j] + sigma * *noise_at(tr, NOISE_NORMAL + j, i);
+            e[j] = sigma * *noise_at(tr, NOISE_NORMAL + 3 + j, i);
+        }
+        ff_so3_exp(E, e);
+        ff_so3_compose(R, R0, E);
+
+        float *row = tr->work.input + (size_t)i * FF_NETWORK_INPUT;
+        for (int j = 0; j < 3; j++) {
+            row[j] = (float)x[j];
+        }
+        for (int j = 0; j < 9; j++) {
+            row[3 + j] = (float)R[j];
+        }
+        tr->work.t[i] = t;
+        tr->variance[i] = sigma * sigma;
+        ff_train_score_target(tr->target + 6 * (size_t)i, x, R, x0, R0,
+                              sigma, c->score_chart);
     }
 }
 

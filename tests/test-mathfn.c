@@ -124,57 +124,6 @@ START_TEST(mathfn_sincos_turns_within_bound)
 }
 END_TEST
 
-START_TEST(mathfn_sincos_within_bound)
-{
-    ff_rng rng;
-    double worst_rel = 0.0;
-    double worst_abs = 0.0;
-    double worst_x = 0.0;
-
-    ff_rng_init(&rng, 45, FF_RNG_STREAM_USER, 0, 0);
-    for (int i = 0; i < 400000; i++) {
-        // Rotation angles (up to 50) and, for the absolute bound, any
-        // argument below the limit.
-        double x = i < 300000 ? 100.0 * ff_rng_uniform(&rng) - 50.0
-                              : (2.0 * ff_rng_uniform(&rng) - 1.0)
-                                    * FF_MATHFN_RADIAN_LIMIT;
-        double s = 0.0;
-        double c = 0.0;
-        ff_mathfn_sincos(&s, &c, x);
-        long double rs = sinl((long double)x);
-        long double rc = cosl((long double)x);
-        double abs_err = (double)fmaxl(fabsl((long double)s - rs),
-                                       fabsl((long double)c - rc));
-        if (abs_err > worst_abs) {
-            worst_abs = abs_err;
-        }
-        if (i < 300000) {
-            double rel = (double)fmaxl(
-                fabsl((long double)s - rs) / ulp_at((double)rs),
-                fabsl((long double)c - rc) / ulp_at((double)rc));
-            if (rel > worst_rel) {
-                worst_rel = rel;
-                worst_x = x;
-            }
-        }
-    }
-    // Measured: 1.9 units in the last place and 1.9e-16.
-    ck_assert_msg(worst_rel <= 2.5, "sin/cos of %a are off by %.2f units",
-                  worst_x, worst_rel);
-    ck_assert_msg(worst_abs <= 3e-16, "sin/cos are off by %g", worst_abs);
-
-    // Beyond the limit, and for infinities and NaN, libm's values.
-    const double far[] = {FF_MATHFN_RADIAN_LIMIT, -1e10, 1e300, INFINITY,
-                          NAN};
-    for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
-        double s = 0.0;
-        double c = 0.0;
-        ff_mathfn_sincos(&s, &c, far[i]);
-        ck_assert(same_bits(s, sin(far[i])) && same_bits(c, cos(far[i])));
-    }
-}
-END_TEST
-
 START_TEST(mathfn_box_muller_matches_rng_normal)
 {
     // With the same stream, ff_rng_normal returns the transform's two
@@ -224,27 +173,6 @@ START_TEST(mathfn_lanes_match_scalar)
             u1[i % 8] = ldexp(1.0 + ff_rng_uniform(&rng),
                               (int)ff_rng_below(&rng, 2045) - 1022);
         }
-        double xr[8];
-        for (int j = 0; j < 8; j++) {
-            // Radians: mostly rotation angles, some beyond the limit.
-            xr[j] = i < SPECIAL && j == i % 8 ? special_u[i] * 1e3
-                    : j == 7 && i % 3 == 0 ? 1e6 * (u2[j] - 2.0)
-                                           : 25.0 * (u2[j] - 2.0);
-        }
-        double rs[8];
-        double rc[8];
-        __m512d vrs;
-        __m512d vrc;
-        ff_mathfn_sincos8(&vrs, &vrc, _mm512_loadu_pd(xr));
-        _mm512_storeu_pd(rs, vrs);
-        _mm512_storeu_pd(rc, vrc);
-        for (int j = 0; j < 8; j++) {
-            double s1;
-            double c1;
-            ff_mathfn_sincos(&s1, &c1, xr[j]);
-            ck_assert_msg(same_bits(rs[j], s1) && same_bits(rc[j], c1),
-                          "radian sin/cos lane %d differs at %a", j, xr[j]);
-        }
         double lg[8];
         double s[8];
         double c[8];
@@ -290,7 +218,6 @@ mathfn_suite(void)
 
     TEST_ADD(s, mathfn_log_within_ulps);
     TEST_ADD(s, mathfn_sincos_turns_within_bound);
-    TEST_ADD(s, mathfn_sincos_within_bound);
     TEST_ADD(s, mathfn_box_muller_matches_rng_normal);
 #if defined(__AVX512F__) && defined(__AVX512VL__)
     TEST_ADD(s, mathfn_lanes_match_scalar);

@@ -4,9 +4,7 @@
 
 #include <check.h>
 
-#include "frameflow/rng.h"
 #include "frameflow/so3.h"
-#include "so3_lanes.h"
 #include "testutil.h"
 
 /* Log(Exp(w)) must return w to this accuracy at every angle (so3.h). */
@@ -969,78 +967,6 @@ START_TEST(nan_propagates)
 }
 END_TEST
 
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-/*
- * The 8-lane exponential and product must give each lane the bits of
- * ff_so3_exp and ff_so3_compose: angles from zero through the small-angle
- * branch, near pi and 2 pi, and large.
- */
-START_TEST(exp_and_compose_lanes_match_scalar)
-{
-    const double scales[] = {0.0, 1e-9, 5e-5, 1e-4, 0.3, 1.0, M_PI, 2 * M_PI,
-                             10.0, 80.0};
-    enum { SCALES = sizeof scales / sizeof scales[0] };
-    ff_rng rng;
-
-    ff_rng_init(&rng, 46, FF_RNG_STREAM_USER, 0, 0);
-    for (int round = 0; round < 2000; round++) {
-        double w[3][8];
-        double R0[9][8];
-        for (int l = 0; l < 8; l++) {
-            double axis[3];
-            double R[9];
-            test_random_axis(&rng, axis);
-            double angle = scales[(round + l) % SCALES]
-                           * (0.5 + ff_rng_uniform(&rng));
-            for (int j = 0; j < 3; j++) {
-                w[j][l] = angle * axis[j];
-            }
-            ff_rng_rotation_uniform(R, &rng);
-            for (int j = 0; j < 9; j++) {
-                R0[j][l] = R[j];
-            }
-        }
-        __m512d wv[3];
-        __m512d R0v[9];
-        __m512d E[9];
-        __m512d P[9];
-        for (int j = 0; j < 3; j++) {
-            wv[j] = _mm512_loadu_pd(w[j]);
-        }
-        for (int j = 0; j < 9; j++) {
-            R0v[j] = _mm512_loadu_pd(R0[j]);
-        }
-        ff_so3_exp8(E, wv);
-        ff_so3_compose8(P, R0v, E);
-        double Eo[9][8];
-        double Po[9][8];
-        for (int j = 0; j < 9; j++) {
-            _mm512_storeu_pd(Eo[j], E[j]);
-            _mm512_storeu_pd(Po[j], P[j]);
-        }
-        for (int l = 0; l < 8; l++) {
-            double wl[3] = {w[0][l], w[1][l], w[2][l]};
-            double R0l[9];
-            double El[9];
-            double Pl[9];
-            for (int j = 0; j < 9; j++) {
-                R0l[j] = R0[j][l];
-            }
-            ff_so3_exp(El, wl);
-            ff_so3_compose(Pl, R0l, El);
-            for (int j = 0; j < 9; j++) {
-                ck_assert_msg(memcmp(&El[j], &Eo[j][l], sizeof El[j]) == 0
-                                  && memcmp(&Pl[j], &Po[j][l], sizeof Pl[j])
-                                         == 0,
-                              "lane %d entry %d differs for w = (%a, %a, %a)",
-                              l, j, wl[0], wl[1], wl[2]);
-            }
-        }
-    }
-}
-END_TEST
-#endif
-
 static Suite *
 so3_suite(void)
 {
@@ -1066,9 +992,6 @@ so3_suite(void)
     TEST_ADD(s, scale_geodesic_wraps_then_scales);
     TEST_ADD(s, outputs_alias_inputs);
     TEST_ADD(s, nan_propagates);
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-    TEST_ADD(s, exp_and_compose_lanes_match_scalar);
-#endif
     return s;
 }
 
