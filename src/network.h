@@ -87,7 +87,8 @@ typedef struct ff_network_work {
     float *s_pose;    /* capacity x 128: its sigmoid (training only) */
     /* The backward pass writes each layer's input gradient over the
      * layer's input, once the weight gradient has read it: cat0, cat1
-     * and act[] contain gradients after ff_network_backward. */
+     * and every act[] but the output contain gradients after
+     * ff_network_backward. */
     float *cat0;      /* capacity x 256: [SiLU(pose), SiLU(time)] */
     float *cat1;      /* capacity x 256: [trunk, SiLU(time)] (deep only) */
     float *act[FF_NETWORK_MAX_LAYERS];  /* capacity x out of each layer;

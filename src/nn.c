@@ -184,8 +184,13 @@ ff_nn_silu_backward(float *dz, int lddz, const float *dy, int lddy,
         const float *si = sig + (size_t)i * cols;
         float *dzi = dz + (size_t)i * lddz;
         // dz may be dy itself, read and written at the same index, which
-        // leaves nothing for the compiler to guard against.
+        // leaves nothing for the compiler to guard against. Clang has its
+        // own spelling of the pragma.
+#if defined(__clang__)
+#pragma clang loop vectorize(assume_safety)
+#else
 #pragma GCC ivdep
+#endif
         for (int j = 0; j < cols; j++) {
             float s = si[j];
             dzi[j] = dyi[j] * (s * (1.0f + zi[j] * (1.0f - s)));

@@ -1,5 +1,6 @@
 #include "sgemm.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -484,6 +485,10 @@ ff_sgemm_packed(float *C, int ldc, const float *A, int lda,
                 const float *gate, int ldg, int m, int n, int k)
 {
     int panels = ff_sgemm_panel_count(n);
+
+    // A first block of several would overwrite a gate in C before the last
+    // block reads it.
+    assert(gate != C || k <= KC);
 
     if (m <= 0 || n <= 0) {
         return;

@@ -9,7 +9,8 @@
  * All matrices are row-major with an explicit leading dimension (the
  * distance in floats between consecutive rows), so a product may read or
  * write a block of columns of a wider matrix, which is how the network
- * concatenates its embeddings. Outputs must not alias inputs.
+ * concatenates its embeddings. Outputs must not alias inputs, with one
+ * exception: ff_sgemm_packed's gate may be C itself when k <= 256.
  *
  * Every output element is one fused multiply-add chain over the inner
  * dimension in increasing order, started from zero (or from the value held
@@ -57,6 +58,9 @@ void ff_sgemm_pack_nn_panel(float *packed, const float *W, int ldw, int k,
  * add bias[n] when bias is not NULL, apply ReLU when relu is non-zero, and
  * zero every element whose gate entry is not positive when gate is not
  * NULL. Any block of rows may be computed separately with the same result.
+ * gate may be C itself (same pointer and leading dimension) when k is at
+ * most 256: a tile then reads its gate before it writes there, which a
+ * longer sum, computed in several blocks, would not do (asserted).
  */
 void ff_sgemm_packed(float *C, int ldc, const float *A, int lda,
                      const float *packed, const float *bias, int relu,

@@ -164,6 +164,51 @@ START_TEST(sgemm_nn_matches_double)
 }
 END_TEST
 
+/*
+ * The input gradient may be written over its own gate, as the backward
+ * pass does: with an inner dimension of one block (256), each element is
+ * the gated sum computed from a separate copy of the gate, bit for bit.
+ */
+START_TEST(sgemm_nn_gate_in_place)
+{
+    const int sizes[][3] = {{13, 256, 70}, {37, 6, 33}, {12, 255, 32}};
+    ff_rng rng;
+    ff_sgemm_scratch s;
+
+    ff_rng_init(&rng, 13, FF_RNG_STREAM_USER, 0, 0);
+    ck_assert_int_eq(ff_sgemm_scratch_init(&s, 70, 256), 0);
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+        int m = sizes[c][0];
+        int n = sizes[c][1];
+        int k = sizes[c][2];
+        matrix dY = matrix_random(&rng, m, n);
+        matrix W = matrix_random(&rng, n, k);
+        matrix gate = matrix_random(&rng, m, k);
+        matrix separate = matrix_random(&rng, m, k);
+
+        ff_sgemm_nn(separate.v, separate.ld, dY.v, dY.ld, W.v, W.ld, gate.v,
+                    gate.ld, m, n, k, &s);
+        ff_sgemm_nn(gate.v, gate.ld, dY.v, dY.ld, W.v, W.ld, gate.v, gate.ld,
+                    m, n, k, &s);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) {
+                ck_assert_msg(memcmp(&gate.v[i * gate.ld + j],
+                                     &separate.v[i * separate.ld + j],
+                                     sizeof(float)) == 0,
+                              "%dx%dx%d: element (%d, %d) differs", m, n, k,
+                              i, j);
+            }
+        }
+        check_padding(&gate);
+        free(dY.v);
+        free(W.v);
+        free(gate.v);
+        free(separate.v);
+    }
+    ff_sgemm_scratch_free(&s);
+}
+END_TEST
+
 START_TEST(sgemm_tn_accumulates)
 {
     ff_rng rng;
@@ -289,6 +334,7 @@ sgemm_suite(void)
 
     TEST_ADD(s, sgemm_nt_matches_double);
     TEST_ADD(s, sgemm_nn_matches_double);
+    TEST_ADD(s, sgemm_nn_gate_in_place);
     TEST_ADD(s, sgemm_tn_accumulates);
     TEST_ADD(s, sgemm_zero_inner_dimension);
     TEST_ADD(s, sgemm_thread_count_invariant);
