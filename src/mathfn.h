@@ -5,10 +5,10 @@
  * batch draws its noise eight samples at a time and must agree with
  * ff_rng_normal, which draws one at a time.
  *
- * Measured against long double references (tests/test-mathfn.c, which
- * also checks the lanes against the scalar forms): the logarithm is within
- * 1.4 units in the last place (1.32 at worst near sqrt(1/2) in a search of
- * that band), the sine and cosine within 4e-16.
+ * tests/test-mathfn.c checks both against long double references and the
+ * lanes against the scalar forms. The logarithm is within 1.4 units in the
+ * last place (1.32 at worst in a search near sqrt(1/2)). The sine and
+ * cosine are within 4e-16.
  */
 #ifndef FRAMEFLOW_MATHFN_H
 #define FRAMEFLOW_MATHFN_H
