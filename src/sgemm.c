@@ -39,6 +39,18 @@
  * runs inside the step's single parallel region.
  */
 
+#if defined(__AVX512F__)
+/* Set lo and hi to the lane masks of the first cols (at most NR) columns of
+ * a panel row, held in two vectors of 16. */
+static inline void
+column_masks(int cols, __mmask16 *lo, __mmask16 *hi)
+{
+    *lo = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
+    *hi = (__mmask16)(cols >= NR ? 0xffffu
+                      : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+}
+#endif
+
 static size_t
 round_up(size_t n, size_t block)
 {
@@ -80,11 +92,9 @@ ff_sgemm_pack_nt_panel(float *packed, const float *W, int ldw, int n, int k,
             _mm512_set1_epi32(ldw));
         __m512i rows_hi = _mm512_add_epi32(rows,
                                            _mm512_set1_epi32(16 * ldw));
-        __mmask16 lo = (__mmask16)(cols >= 16 ? 0xffffu
-                                   : (1u << cols) - 1u);
-        __mmask16 hi = (__mmask16)(cols >= NR ? 0xffffu
-                                   : cols > 16 ? (1u << (cols - 16)) - 1u
-                                   : 0u);
+        __mmask16 lo;
+        __mmask16 hi;
+        column_masks(cols, &lo, &hi);
         const float *base = W + (size_t)j0 * ldw;
         for (int p = 0; p < k; p++) {
             __m512 v0 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lo,
@@ -117,9 +127,9 @@ static inline void
 copy_panel_row(float *out, const float *src, int cols)
 {
 #if defined(__AVX512F__)
-    __mmask16 lo = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
-    __mmask16 hi = (__mmask16)(cols >= NR ? 0xffffu
-                               : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+    __mmask16 lo;
+    __mmask16 hi;
+    column_masks(cols, &lo, &hi);
     _mm512_store_ps(out, _mm512_maskz_loadu_ps(lo, src));
     _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(hi, src + 16));
 #else
@@ -211,9 +221,10 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
 {
     __m512 acc[MR][2];
     size_t offset[MR];
-    __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
-    __mmask16 m1 = (__mmask16)(cols >= NR ? 0xffffu
-                               : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+    __mmask16 m0;
+    __mmask16 m1;
+
+    column_masks(cols, &m0, &m1);
 
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
@@ -300,23 +311,6 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
     }
 }
 
-/* The kernel for a whole tile with row-major A, read in place. */
-static void
-kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
-            int kc, int load, const tile_finish *fin)
-{
-    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin, MR, NR, 2);
-}
-
-/* The kernel for a whole tile with A stored by steps: a transposed matrix
- * with leading dimension step. */
-static void
-kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
-             int kc, int load, const tile_finish *fin)
-{
-    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, NR, 2);
-}
-
 /* A tile cut by the edge of C (see run_tile), computed on C itself with
  * the chains of whole tiles. Only its rows rows and cols columns are read
  * and written. One vector of columns is computed when cols fit in it. */
@@ -354,10 +348,12 @@ ff_sgemm_kernel_name(void)
 static inline void
 kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
             const float *bp, int kc, int load, const tile_finish *fin,
-            int rows, int wide)
+            int rows, int cols, int wide)
 {
     float acc[MR][NR];
 
+    // Every column is computed and stored: edge_tile gives a full tile.
+    (void)cols;
     (void)wide;
     for (int r = 0; r < MR; r++) {
         for (int j = 0; j < NR; j++) {
@@ -393,44 +389,6 @@ kernel_body(float *c, int ldc, const float *a, size_t row_step, size_t step,
     }
 }
 
-/* The kernel for a whole tile with row-major A, read in place. */
-static void
-kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
-            int kc, int load, const tile_finish *fin)
-{
-    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin, MR, 2);
-}
-
-/* The kernel for a whole tile with A stored by steps: a transposed matrix
- * with leading dimension step. */
-static void
-kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
-             int kc, int load, const tile_finish *fin)
-{
-    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, 2);
-}
-
-/* Run the kernel for a tile cut by the edge of C into a full-size local
- * tile. Only the first rows rows of A are read, and one vector of columns
- * is computed when cols fit in it. */
-static void
-kernel_edge(float *tile, const float *a, size_t row_step, size_t step,
-            const float *bp, int kc, int rows, int cols)
-{
-    if (cols <= NR / 2) {
-        if (step == 1) {
-            kernel_body(tile, NR, a, row_step, 1, bp, kc, 1, NULL, rows, 1);
-        } else {
-            kernel_body(tile, NR, a, 1, step, bp, kc, 1, NULL, rows, 1);
-        }
-    } else if (step == 1) {
-        kernel_body(tile, NR, a, row_step, 1, bp, kc, 1, NULL, rows, 2);
-    } else {
-        kernel_body(tile, NR, a, 1, step, bp, kc, 1, NULL, rows, 2);
-    }
-}
-
-
 /* A tile cut by the edge of C (see run_tile), computed in a full-size
  * local copy with the chains of whole tiles. */
 static void
@@ -446,7 +404,7 @@ edge_tile(float *c, int ldc, int rows, int cols, const float *a,
                    (size_t)cols * sizeof(float));
         }
     }
-    kernel_edge(tile, a, row_step, step, bp, kc, rows, cols);
+    kernel_body(tile, NR, a, row_step, step, bp, kc, 1, NULL, rows, NR, 2);
     if (fin != NULL) {
         finish_scalar(tile, NR, rows, cols, fin);
     }
@@ -457,6 +415,23 @@ edge_tile(float *c, int ldc, int rows, int cols, const float *a,
 }
 
 #endif
+
+/* The kernel for a whole tile with row-major A, read in place. */
+static void
+kernel_rows(float *c, int ldc, const float *a, size_t lda, const float *bp,
+            int kc, int load, const tile_finish *fin)
+{
+    kernel_body(c, ldc, a, lda, 1, bp, kc, load, fin, MR, NR, 2);
+}
+
+/* The kernel for a whole tile with A stored by steps: a transposed matrix
+ * with leading dimension step. */
+static void
+kernel_steps(float *c, int ldc, const float *a, size_t step, const float *bp,
+             int kc, int load, const tile_finish *fin)
+{
+    kernel_body(c, ldc, a, 1, step, bp, kc, load, fin, MR, NR, 2);
+}
 
 /*
  * Run one tile: rows [i0, i0 + MR) and columns [j0, j0 + NR) of C over
