@@ -72,35 +72,42 @@ ff_nn_relu_backward(float *dx, const float *dy, const float *y, size_t n)
     }
 }
 
+/*
+ * Constants of ff_nn_exp and its 16-lane form. exp(x) = 2^k exp(r) with
+ * k = round(x / ln 2) and |r| <= ln 2 / 2. Adding and subtracting 1.5 *
+ * 2^23 rounds to an integer without a call, and ln 2 is split in two parts
+ * so that k ln 2 is exact enough (Cody and Waite).
+ */
+#define EXP_MIN -87.0f
+#define EXP_MAX 88.0f
+#define EXP_LOG2E 1.44269504f
+#define EXP_LN2_HI 0.693145752f
+#define EXP_LN2_LO 1.42860677e-6f
+#define EXP_ROUND_MAGIC 12582912.0f
+
+/* The Taylor series of exp(r) to r^7, highest term first: the first
+ * omitted term is below 0.347^8 / 8! = 5e-9, well under float's 6e-8
+ * rounding. */
+#define EXP_TERMS 8
+static const float exp_coef[EXP_TERMS] = {
+    1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
+    1.0f / 6.0f,    0.5f,          1.0f,          1.0f,
+};
+
 float
 ff_nn_exp(float x)
 {
-    // exp(x) = 2^k exp(r) with k = round(x / ln 2) and |r| <= ln 2 / 2.
-    // Adding and subtracting 1.5 * 2^23 rounds to an integer without a
-    // call; ln 2 is split in two parts so that k ln 2 is exact enough
-    // (Cody and Waite).
-    const float log2e = 1.44269504f;
-    const float ln2_hi = 0.693145752f;
-    const float ln2_lo = 1.42860677e-6f;
-    const float round_magic = 12582912.0f;
-
-    // Written so that a NaN input becomes -87 rather than reaching the
+    // Written so that a NaN input becomes EXP_MIN rather than reaching the
     // integer conversion below; callers that multiply by x keep the NaN.
-    x = x > -87.0f ? x : -87.0f;
-    x = x < 88.0f ? x : 88.0f;
-    float kf = (x * log2e + round_magic) - round_magic;
-    float r = (x - kf * ln2_hi) - kf * ln2_lo;
+    x = x > EXP_MIN ? x : EXP_MIN;
+    x = x < EXP_MAX ? x : EXP_MAX;
+    float kf = (x * EXP_LOG2E + EXP_ROUND_MAGIC) - EXP_ROUND_MAGIC;
+    float r = (x - kf * EXP_LN2_HI) - kf * EXP_LN2_LO;
 
-    // Taylor series of exp(r) to r^7: the first omitted term is below
-    // 0.347^8 / 8! = 5e-9, well under float's 6e-8 rounding.
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = exp_coef[0];
+    for (int i = 1; i < EXP_TERMS; i++) {
+        p = p * r + exp_coef[i];
+    }
 
     uint32_t bits = (uint32_t)((int32_t)kf + 127) << 23;
     float scale;
@@ -117,22 +124,20 @@ ff_nn_exp(float x)
 static inline __m512
 exp16(__m512 x)
 {
-    const __m512 round_magic = _mm512_set1_ps(12582912.0f);
+    const __m512 round_magic = _mm512_set1_ps(EXP_ROUND_MAGIC);
 
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    x = _mm512_max_ps(x, _mm512_set1_ps(EXP_MIN));
+    x = _mm512_min_ps(x, _mm512_set1_ps(EXP_MAX));
     __m512 kf = _mm512_sub_ps(
-        _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+        _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(EXP_LOG2E)),
                       round_magic),
         round_magic);
     __m512 r = _mm512_sub_ps(
-        _mm512_sub_ps(x, _mm512_mul_ps(kf, _mm512_set1_ps(0.693145752f))),
-        _mm512_mul_ps(kf, _mm512_set1_ps(1.42860677e-6f)));
-    const float coef[7] = {1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
-                           1.0f / 6.0f, 0.5f, 1.0f, 1.0f};
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    for (int i = 0; i < 7; i++) {
-        p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(coef[i]));
+        _mm512_sub_ps(x, _mm512_mul_ps(kf, _mm512_set1_ps(EXP_LN2_HI))),
+        _mm512_mul_ps(kf, _mm512_set1_ps(EXP_LN2_LO)));
+    __m512 p = _mm512_set1_ps(exp_coef[0]);
+    for (int i = 1; i < EXP_TERMS; i++) {
+        p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(exp_coef[i]));
     }
     __m512i bits = _mm512_slli_epi32(
         _mm512_add_epi32(_mm512_cvttps_epi32(kf), _mm512_set1_epi32(127)),

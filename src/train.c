@@ -13,8 +13,8 @@
 #include "frameflow/so3.h"
 
 #include "adamw.h"
-#include "mathfn.h"
 #include "errors.h"
+#include "mathfn.h"
 #include "model_internal.h"
 #include "network.h"
 #include "rng_batch.h"
